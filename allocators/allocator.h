@@ -1,0 +1,83 @@
+/*
+ * allocator.h - the interface every object back end implements.
+ *
+ * A back end is one file in allocators/ that exposes a single
+ * `const struct allocator_ops NAME_ops` and one line in registry.c.
+ *
+ * Contract
+ *  - create() builds the back end on top of sim's page source (sim->kvm);
+ *    it embeds `struct allocator` as its first member and returns it.
+ *  - Cache ids: 0 is the generic kmalloc family; cache_create() returns an
+ *    id >= 1 for a named cache (a kmem_cache, a zone, a size class) or -1
+ *    if it cannot be made. A back end may alias two names to one id
+ *    (SLUB merging).
+ *  - alloc() returns the object's (virtual) address, never 0 on success.
+ *    On failure it returns 0 and sets a->last_fail to the reason: a failed
+ *    allocation is a recorded result, never an abort.
+ *  - free() receives the cache, address and the size that was requested,
+ *    as Lua's and x15's allocators do, so back ends need no object headers
+ *    unless the modelled system has them (SLOB does).
+ *  - The back end keeps a->alloc_bytes (A(t): live bytes as allocated,
+ *    after its rounding) and a->meta_bytes (management bytes it places in
+ *    simulated memory outside the pages it holds, e.g. off-slab
+ *    descriptors; on-slab data is already inside the pages). Pages come
+ *    only from kvm_alloc()/kvm_free(), which counts them for the footprint.
+ *  - check() verifies every invariant, O(state); returns false and fills
+ *    msg on the first broken one. Tests run it after every event.
+ *  - Optional ops may be NULL.
+ */
+#ifndef KMS_ALLOCATOR_H
+#define KMS_ALLOCATOR_H
+
+#include "../sim/base.h"
+
+struct sim;
+struct params;
+
+struct allocator {
+	const struct allocator_ops *ops;
+	struct sim      *sim;
+	uint64_t         alloc_bytes;   /* A(t) */
+	uint64_t         meta_bytes;    /* accounted management bytes outside held pages */
+	enum fail_reason last_fail;     /* set by a failing alloc() */
+};
+
+/* One row of a /proc/slabinfo-style table (slab caches, zones, size classes). */
+struct cache_info {
+	const char *name;
+	uint64_t active_objs, num_objs;
+	uint32_t objsize, objperslab, pagesperslab;
+	uint64_t active_slabs, num_slabs;
+	uint64_t hostage_pages;   /* pages of slabs at most 1/8 used */
+};
+
+typedef void (*cache_info_fn_t)(void *ctx, const struct cache_info *ci);
+/* A back end's extra statistic: becomes "key: value" in the summary and a
+ * row in results.db. Keys are lower_snake_case, prefixed by the back end. */
+typedef void (*report_fn_t)(void *ctx, const char *key, double value);
+/* A used range of simulated memory [va, va + len), for snapshots. */
+typedef void (*walk_fn_t)(void *ctx, uint64_t va, uint64_t len);
+
+struct allocator_ops {
+	const char *name;
+	const char *summary;   /* one line for `kmemsim list` */
+	struct allocator *(*create)(struct sim *sim, const struct params *p);
+	void     (*destroy)(struct allocator *a);
+	int      (*cache_create)(struct allocator *a, const char *name, uint32_t size, uint32_t align);
+	uint64_t (*alloc)(struct allocator *a, int cache, uint32_t size, unsigned cpu, unsigned gfp);
+	void     (*free)(struct allocator *a, int cache, uint64_t addr, uint32_t size, unsigned cpu);
+	void     (*reclaim)(struct allocator *a);                 /* optional: reap, zone_gc, shrink */
+	void     (*tick)(struct allocator *a, uint64_t now_ns);   /* optional: time passes (cache_reap) */
+	void     (*caches)(struct allocator *a, cache_info_fn_t fn, void *ctx);   /* optional */
+	void     (*report)(struct allocator *a, report_fn_t fn, void *ctx);       /* optional */
+	void     (*walk)(struct allocator *a, walk_fn_t fn, void *ctx);           /* optional */
+	bool     (*check)(struct allocator *a, char *msg, size_t msglen);
+	/* optional: `kmemsim info --size S`: print geometry for an object size */
+	bool     (*info)(const struct params *p, uint32_t size, char *out, size_t outlen);
+};
+
+/* registry.c */
+extern const struct allocator_ops *const allocator_registry[];
+const struct allocator_ops *allocator_lookup(const char *name);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * buddy.h - Linux's binary buddy page allocator, the base of every back end.
+ *
+ * The buddy allocator owns the free frames of a physmem. It is used two
+ * ways: as the page allocator beneath the object back ends (through
+ * sim/kvm), and as a back end of its own (buddy_ops, objects rounded up
+ * to 2^order pages).
+ */
+#ifndef KMS_BUDDY_H
+#define KMS_BUDDY_H
+
+#include "../sim/physmem.h"
+
+#define BUDDY_MAX_ORDERS 20   /* orders 0..19 at most; Linux uses 0..10 */
+
+struct buddy_free_area {
+	uint32_t head;     /* first free block (pfn) or PFN_NONE */
+	uint64_t nr_free;  /* blocks on this list */
+};
+
+struct buddy_zone {
+	uint32_t start, end;      /* pfn range [start, end) */
+	uint64_t managed;         /* frames given to the allocator */
+	uint64_t free_pages;
+	uint64_t watermark_low;   /* frames; below it only GFP_ATOMIC / reserves */
+	struct buddy_free_area area[BUDDY_MAX_ORDERS];
+};
+
+struct buddy_stats {
+	uint64_t allocs, frees, failed, splits, merges, fallbacks;
+};
+
+struct buddy {
+	struct frame     *frames;
+	uint32_t          nframes;
+	unsigned          max_order;          /* highest order (Linux: 10) */
+	struct buddy_zone zone[NR_ZONES];
+	struct buddy_stats st;
+};
+
+/* Set up an empty allocator over frames[0..nframes); zones are added next. */
+void buddy_init(struct buddy *b, struct frame *frames, uint32_t nframes, unsigned max_order);
+
+/* Give frames [start, end) of zone z to the allocator; frames already
+ * marked FRAME_RESERVED inside the range stay out. Frees them in the
+ * largest aligned blocks, as Linux's memblock_free_all does. */
+void buddy_zone_add(struct buddy *b, enum zone_type z, uint32_t start, uint32_t end);
+
+/*
+ * Allocate 2^order contiguous frames. The zone is the highest gfp allows
+ * (GFP_DMA → DMA, GFP_DMA32 → DMA32, else Normal), falling back to lower
+ * zones (Normal → DMA32 → DMA) as Linux's zonelist does. Takes the first
+ * block of the smallest sufficient order; on a split keeps the lower half
+ * and puts the upper halves on the lower orders' lists.
+ * Returns the first pfn, or PFN_NONE when no zone has a block.
+ */
+uint32_t buddy_alloc(struct buddy *b, unsigned order, unsigned gfp);
+
+/* Free a block returned by buddy_alloc, coalescing with free buddies. */
+void buddy_free(struct buddy *b, uint32_t pfn, unsigned order);
+
+/* Free pages in all zones, and in the zones gfp may use. */
+uint64_t buddy_free_pages(const struct buddy *b);
+
+/* Largest order with a free block in any zone, or -1. */
+int buddy_largest_free_order(const struct buddy *b);
+
+/* Check every invariant in physmem.h and here; on failure write what and
+ * where to msg and return false. O(frames). */
+bool buddy_check(const struct buddy *b, char *msg, size_t msglen);
+
+/* Order for an object of bytes (pure). */
+static inline unsigned buddy_order_for(uint64_t bytes) { return order_for_bytes(bytes ? bytes : 1); }
+
+#endif

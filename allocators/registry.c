@@ -1,0 +1,21 @@
+/*
+ * registry.c - every back end, listed once. Adding an allocator is one new
+ * file in allocators/ and one line here.
+ */
+#include <string.h>
+#include "allocator.h"
+
+extern const struct allocator_ops buddy_ops;
+
+const struct allocator_ops *const allocator_registry[] = {
+	&buddy_ops,
+	NULL
+};
+
+const struct allocator_ops *allocator_lookup(const char *name)
+{
+	for (size_t i = 0; allocator_registry[i]; i++)
+		if (strcmp(allocator_registry[i]->name, name) == 0)
+			return allocator_registry[i];
+	return NULL;
+}

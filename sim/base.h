@@ -1,0 +1,87 @@
+/*
+ * base.h - definitions every kmemsim module shares: page geometry, GFP
+ * flags, failure reasons, and the few helpers (xmalloc, die) that would
+ * otherwise be copied into each file.
+ *
+ * Keep this header small: it is included everywhere.
+ */
+#ifndef KMS_BASE_H
+#define KMS_BASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define PAGE_SHIFT      12
+#define PAGE_SIZE       (1u << PAGE_SHIFT)
+#define KIB             1024ull
+#define MIB             (1024ull * KIB)
+#define GIB             (1024ull * MIB)
+
+/* A pfn that names no frame. */
+#define PFN_NONE        UINT32_MAX
+
+#define ARRAY_SIZE(a)   (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a)  (((x) + (a) - 1) / (a) * (a))
+#define DIV_ROUND_UP(x, d) (((x) + (d) - 1) / (d))
+#define MIN(a, b)       ((a) < (b) ? (a) : (b))
+#define MAX(a, b)       ((a) > (b) ? (a) : (b))
+
+/*
+ * GFP flags: only the bits the model acts on. Zone modifiers pick the
+ * highest zone an allocation may use (Linux's gfp_zone()); the rest are
+ * carried for the record.
+ */
+enum {
+	GFP_DMA      = 1u << 0,   /* ZONE_DMA only */
+	GFP_DMA32    = 1u << 1,   /* ZONE_DMA32 or below */
+	GFP_ATOMIC   = 1u << 2,   /* may dip into reserves */
+	GFP_MOVABLE  = 1u << 3,
+	GFP_ZERO     = 1u << 4,
+	GFP_NOWARN   = 1u << 5,
+};
+
+/*
+ * Why a simulated allocation failed. A failure is a result, never an
+ * abort: the engine counts failures by reason and stores them.
+ */
+enum fail_reason {
+	FAIL_NONE = 0,
+	FAIL_NOMEM,        /* page allocator had no block of the order */
+	FAIL_SUBMAP_FULL,  /* a fixed-size kernel submap (zone_map) is full */
+	FAIL_VA,           /* no virtual range in the kernel map */
+	FAIL_PGTABLE,      /* a page-table page could not be had */
+	FAIL_ZONE_MAX,     /* a zone reached its maximum size (zinit max) */
+	FAIL_TOO_BIG,      /* larger than the back end can ever serve */
+	FAIL_NREASONS
+};
+
+extern const char *const fail_reason_names[FAIL_NREASONS];
+
+/* Print "kmemsim: msg" to stderr and exit(2). For impossible situations
+ * in set-up (out of host memory), never for simulated failures. */
+_Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* Parse "512M", "64G", "4096", "16K" into bytes; false if malformed. */
+bool parse_size(const char *s, uint64_t *out);
+
+/* Smallest order with (PAGE_SIZE << order) >= bytes. */
+static inline unsigned order_for_bytes(uint64_t bytes)
+{
+	unsigned order = 0;
+	while (((uint64_t)PAGE_SIZE << order) < bytes)
+		order++;
+	return order;
+}
+
+static inline unsigned ilog2_u64(uint64_t x)
+{
+	return 63u - (unsigned)__builtin_clzll(x);
+}
+
+#endif
