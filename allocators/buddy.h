@@ -41,10 +41,12 @@ struct buddy {
 /* Set up an empty allocator over frames[0..nframes); zones are added next. */
 void buddy_init(struct buddy *b, struct frame *frames, uint32_t nframes, unsigned max_order);
 
-/* Give frames [start, end) of zone z to the allocator; frames already
- * marked FRAME_RESERVED inside the range stay out. Frees them in the
- * largest aligned blocks, as Linux's memblock_free_all does. */
+/* Declare zone z as the pfn range [start, end), with no free memory yet. */
 void buddy_zone_add(struct buddy *b, enum zone_type z, uint32_t start, uint32_t end);
+
+/* Give frames [start, end) (inside one zone) to the allocator, in the
+ * largest naturally aligned blocks, as Linux's memblock_free_all does. */
+void buddy_range_free(struct buddy *b, uint32_t start, uint32_t end);
 
 /*
  * Allocate 2^order contiguous frames. The zone is the highest gfp allows
