@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#define KMEMSIM_VERSION "0.1.0"
+
 #define PAGE_SHIFT      12
 #define PAGE_SIZE       (1u << PAGE_SHIFT)
 #define KIB             1024ull

@@ -37,7 +37,7 @@ struct event {
 
 /* Counters of a run; every field is in the summary and in results.db. */
 struct sim_stats {
-	uint64_t events, allocs, frees, free_unknown, free_null;
+	uint64_t events, allocs, frees, free_unknown, free_null, alloc_null;
 	uint64_t realloc_live;         /* alloc of a key still live: old one released */
 	uint64_t failed_allocs, failed_by[FAIL_NREASONS];
 	uint64_t page_allocs, page_frees, page_free_unknown, page_failed;
@@ -77,7 +77,11 @@ struct sim {
 	struct timed     *timers;
 	size_t            ntimers, timers_cap;
 	uint64_t          next_handle;  /* handles for sources without keys (Lua) */
-	char              failmsg[256]; /* why the run failed, if it did */
+	char              failmsg[512]; /* why the run failed, if it did */
+	uint64_t          next_tick;    /* next back-end tick (simulated ns) */
+	uint64_t          next_check;   /* event count of the next invariant check */
+	double            wall_start, wall_last;  /* progress line */
+	bool              progress_shown;
 };
 
 /* Build the machine, page source and back end from p; NULL + message on error. */

@@ -16,5 +16,7 @@ void metrics_destroy(struct metrics *m);
 void metrics_sample(struct sim *s);
 /* End of run: final sample and derived measures (J&W) into run_stats. */
 void metrics_finish(struct sim *s);
+/* Derived measures for the summary (J&W #1-#4, fragmentation at the end). */
+void metrics_report(struct sim *s, void (*fn)(void *ctx, const char *key, double v), void *ctx);
 
 #endif

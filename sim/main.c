@@ -1,0 +1,354 @@
+/*
+ * main.c - the kmemsim command line.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "engine.h"
+#include "luaw.h"
+#include "params.h"
+#include "study.h"
+#include "trace.h"
+#include "../allocators/allocator.h"
+
+static const char usage[] =
+"usage: kmemsim COMMAND [OPTIONS]\n"
+"\n"
+"A discrete-event simulator of kernel memory allocators.\n"
+"\n"
+"commands:\n"
+"  run --allocator NAME (--trace FILE | SCRIPT.lua) [options]\n"
+"                        replay a trace or run a Lua workload against one back end\n"
+"  compare (--trace FILE | SCRIPT.lua) [options]\n"
+"                        run every back end on the same input and rank them\n"
+"  plot [--db FILE] [--run ID ...] [--out DIR]\n"
+"                        draw figures from a results database\n"
+"  list                  list the back ends\n"
+"  info --allocator NAME --size S [--cpus N]\n"
+"                        geometry for one object size: objsize objperslab pagesperslab\n"
+"  describe SCRIPT.lua   a workload's description and parameters\n"
+"  --help, --version\n"
+"\n"
+"run options:\n"
+"  --allocator NAME      buddy, zone, slab, slub, slob, nta (default slub)\n"
+"  --trace FILE          ftrace kmem events, trace-cmd report, or glibc mtrace (.xz ok)\n"
+"  --mem SIZE            modelled RAM, 16M..1T (default 512M)\n"
+"  --cpus N              simulated CPUs (default 2)\n"
+"  --seed S              random seed (default 1)\n"
+"  --db FILE             results database (default results.db); --no-db for none\n"
+"  --study LABEL         label grouping runs in the database\n"
+"  --sample-every N      sample metrics every N events (default 1000)\n"
+"  --sample-ns NS        also sample every NS of simulated time\n"
+"  --snapshot-every N    page-bitmap snapshot every N events (default off)\n"
+"  --check-every N       run the invariant checkers every N events (tests use 1)\n"
+"  --lenient             count and skip malformed trace lines instead of stopping\n"
+"  --no-page-events      ignore mm_page_alloc/mm_page_free events\n"
+"  --slabinfo            print a /proc/slabinfo-style table at the end\n"
+"  --quiet               no summary on stdout\n"
+"  --progress, --no-progress   progress line on stderr (default: when a tty)\n"
+"  --set KEY=VALUE       a workload parameter (repeatable)\n"
+"memory: --max-order N (default 10), --reserve START+SIZE (repeatable; replaces\n"
+"  the default first MiB and kernel image)\n"
+"back ends: --no-merge (SLUB), --slub-min-objects N, --slub-max-order N,\n"
+"  --zone-map SIZE (zone, default 12M), --nta-release, --nta-chunk N,\n"
+"  --backing direct|mapped, --pt-levels 4|5, --pt-reserve N (pages)\n"
+"\n"
+"exit status: 0 ok, 1 the run failed (its row is kept, marked failed),\n"
+"2 bad usage or malformed input.\n";
+
+enum {
+	OPT_TRACE = 256, OPT_MEM, OPT_CPUS, OPT_SEED, OPT_DB, OPT_NODB, OPT_STUDY,
+	OPT_SAMPLE_EVERY, OPT_SAMPLE_NS, OPT_SNAPSHOT_EVERY, OPT_CHECK_EVERY, OPT_LENIENT,
+	OPT_NO_PAGE_EVENTS, OPT_SLABINFO, OPT_QUIET, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_SET,
+	OPT_MAX_ORDER, OPT_RESERVE, OPT_NO_MERGE, OPT_SLUB_MIN_OBJECTS, OPT_SLUB_MAX_ORDER,
+	OPT_ZONE_MAP, OPT_NTA_RELEASE, OPT_NTA_CHUNK, OPT_BACKING, OPT_PT_LEVELS, OPT_PT_RESERVE,
+	OPT_SIZE, OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+	{ "allocator", required_argument, NULL, 'a' },
+	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "no-db", no_argument, NULL, OPT_NODB },
+	{ "study", required_argument, NULL, OPT_STUDY },
+	{ "sample-every", required_argument, NULL, OPT_SAMPLE_EVERY },
+	{ "sample-ns", required_argument, NULL, OPT_SAMPLE_NS },
+	{ "snapshot-every", required_argument, NULL, OPT_SNAPSHOT_EVERY },
+	{ "check-every", required_argument, NULL, OPT_CHECK_EVERY },
+	{ "lenient", no_argument, NULL, OPT_LENIENT },
+	{ "no-page-events", no_argument, NULL, OPT_NO_PAGE_EVENTS },
+	{ "slabinfo", no_argument, NULL, OPT_SLABINFO },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "set", required_argument, NULL, OPT_SET },
+	{ "max-order", required_argument, NULL, OPT_MAX_ORDER },
+	{ "reserve", required_argument, NULL, OPT_RESERVE },
+	{ "no-merge", no_argument, NULL, OPT_NO_MERGE },
+	{ "slub-min-objects", required_argument, NULL, OPT_SLUB_MIN_OBJECTS },
+	{ "slub-max-order", required_argument, NULL, OPT_SLUB_MAX_ORDER },
+	{ "zone-map", required_argument, NULL, OPT_ZONE_MAP },
+	{ "nta-release", no_argument, NULL, OPT_NTA_RELEASE },
+	{ "nta-chunk", required_argument, NULL, OPT_NTA_CHUNK },
+	{ "backing", required_argument, NULL, OPT_BACKING },
+	{ "pt-levels", required_argument, NULL, OPT_PT_LEVELS },
+	{ "pt-reserve", required_argument, NULL, OPT_PT_RESERVE },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+__attribute__((format(printf, 1, 2)))
+static _Noreturn void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "kmemsim: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(kmemsim --help for usage)\n");
+	exit(2);
+}
+
+static uint64_t num_arg(const char *opt, const char *s)
+{
+	char *end;
+	if (!s || !*s || *s == '-')
+		usage_error("%s needs a non-negative number", opt);
+	unsigned long long v = strtoull(s, &end, 0);
+	if (*end)
+		usage_error("%s needs a number", opt);
+	return v;
+}
+
+static uint64_t size_arg(const char *opt, const char *s)
+{
+	uint64_t v;
+	if (!parse_size(s, &v))
+		usage_error("%s needs a size such as 4096, 16M or 64G", opt);
+	return v;
+}
+
+/* Parse the options shared by run/info/compare into p; returns the index of
+ * the first positional argument (argv is permuted by getopt). */
+static int parse_run_options(int argc, char **argv, struct params *p, uint32_t *size_out)
+{
+	uint64_t mem = p->mem.mem_bytes;
+	unsigned max_order = p->mem.max_order;
+	struct reserved_range res[8];
+	unsigned nres = 0;
+	int c;
+	optind = 1;
+	p->progress = isatty(2);
+	while ((c = getopt_long(argc, argv, "a:h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': p->allocator = optarg; break;
+		case OPT_TRACE: p->trace = optarg; break;
+		case OPT_MEM: mem = size_arg("--mem", optarg); break;
+		case OPT_CPUS: p->cpus = (unsigned)num_arg("--cpus", optarg); break;
+		case OPT_SEED: p->seed = num_arg("--seed", optarg); break;
+		case OPT_DB: p->db = optarg; break;
+		case OPT_NODB: p->db = NULL; break;
+		case OPT_STUDY: p->study = optarg; break;
+		case OPT_SAMPLE_EVERY: p->sample_every = num_arg("--sample-every", optarg); break;
+		case OPT_SAMPLE_NS: p->sample_ns = num_arg("--sample-ns", optarg); break;
+		case OPT_SNAPSHOT_EVERY: p->snapshot_every = num_arg("--snapshot-every", optarg); break;
+		case OPT_CHECK_EVERY: p->check_every = (unsigned)num_arg("--check-every", optarg); break;
+		case OPT_LENIENT: p->lenient = true; break;
+		case OPT_NO_PAGE_EVENTS: p->page_events = false; break;
+		case OPT_SLABINFO: p->slabinfo = true; break;
+		case OPT_QUIET: p->quiet = true; break;
+		case OPT_PROGRESS: p->progress = true; break;
+		case OPT_NO_PROGRESS: p->progress = false; break;
+		case OPT_SET: {
+			char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg)
+				usage_error("--set needs KEY=VALUE (got '%s')", optarg);
+			if (p->nsets == MAX_SETS)
+				usage_error("too many --set options");
+			*eq = '\0';
+			p->set_key[p->nsets] = optarg;
+			p->set_val[p->nsets++] = eq + 1;
+			break;
+		}
+		case OPT_MAX_ORDER: max_order = (unsigned)num_arg("--max-order", optarg); break;
+		case OPT_RESERVE: {
+			char *plus = strchr(optarg, '+');
+			if (!plus || nres == ARRAY_SIZE(res))
+				usage_error("--reserve needs START+SIZE, e.g. 0+1M (got '%s')", optarg);
+			*plus = '\0';
+			res[nres].start = size_arg("--reserve", optarg);
+			res[nres++].size = size_arg("--reserve", plus + 1);
+			break;
+		}
+		case OPT_NO_MERGE: p->no_merge = true; break;
+		case OPT_SLUB_MIN_OBJECTS: p->slub_min_objects = (unsigned)num_arg("--slub-min-objects", optarg); break;
+		case OPT_SLUB_MAX_ORDER: p->slub_max_order = (unsigned)num_arg("--slub-max-order", optarg); break;
+		case OPT_ZONE_MAP: p->zone_map_bytes = size_arg("--zone-map", optarg); break;
+		case OPT_NTA_RELEASE: p->nta_release = true; break;
+		case OPT_NTA_CHUNK: p->nta_chunk = (unsigned)num_arg("--nta-chunk", optarg); break;
+		case OPT_BACKING:
+			if (strcmp(optarg, "direct") == 0) p->backing = BACKING_DIRECT;
+			else if (strcmp(optarg, "mapped") == 0) p->backing = BACKING_MAPPED;
+			else usage_error("--backing is direct or mapped (got '%s')", optarg);
+			break;
+		case OPT_PT_LEVELS:
+			p->pt_levels = (unsigned)num_arg("--pt-levels", optarg);
+			if (p->pt_levels != 4 && p->pt_levels != 5)
+				usage_error("--pt-levels is 4 or 5 (got %s)", optarg);
+			break;
+		case OPT_PT_RESERVE: p->pt_reserve = (unsigned)num_arg("--pt-reserve", optarg); break;
+		case OPT_SIZE:
+			if (!size_out)
+				usage_error("--size is an option of `kmemsim info`");
+			*size_out = (uint32_t)size_arg("--size", optarg);
+			break;
+		case OPT_HELP: fputs(usage, stdout); exit(0);
+		default: fprintf(stderr, "(kmemsim --help for usage)\n"); exit(2);
+		}
+	}
+	physmem_config_init(&p->mem, mem);
+	p->mem.max_order = max_order;
+	if (nres) {
+		p->mem.nreserved = nres;
+		memcpy(p->mem.reserved, res, nres * sizeof(res[0]));
+	}
+	char err[256];
+	if (!physmem_config_check(&p->mem, err, sizeof(err)))
+		usage_error("%s", err);
+	if (p->nta_chunk < 8 || (p->nta_chunk & (p->nta_chunk - 1)) || p->nta_chunk > 256)
+		usage_error("--nta-chunk must be a power of two from 8 to 256");
+	return optind;
+}
+
+static void print_slabinfo_row(void *ctx, const struct cache_info *ci)
+{
+	FILE *out = ctx;
+	fprintf(out, "%-17s %6llu %6llu %6u %4u %4u : tunables    0    0    0 : slabdata %6llu %6llu      0\n",
+		ci->name, (unsigned long long)ci->active_objs, (unsigned long long)ci->num_objs,
+		ci->objsize, ci->objperslab, ci->pagesperslab,
+		(unsigned long long)ci->active_slabs, (unsigned long long)ci->num_slabs);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct params p;
+	params_init(&p);
+	int first = parse_run_options(argc, argv, &p, NULL);
+	if (first < argc) {
+		if (p.trace || first + 1 < argc)
+			usage_error("run takes one input: --trace FILE or one SCRIPT.lua (extra: %s)", argv[first]);
+		p.script = argv[first];
+	}
+	if (!p.trace && !p.script)
+		usage_error("run needs an input: --trace FILE or SCRIPT.lua");
+	if (p.trace && access(p.trace, R_OK) != 0)
+		usage_error("%s: cannot read the trace", p.trace);
+	if (p.script && access(p.script, R_OK) != 0)
+		usage_error("%s: cannot read the script", p.script);
+
+	char err[512] = "";
+	struct sim *s = sim_create(&p, err, sizeof(err));
+	if (!s) {
+		fprintf(stderr, "kmemsim: %s\n", err);
+		return 2;
+	}
+	int rc;
+	struct trace_stats ts = { 0 };
+	if (p.trace)
+		rc = trace_replay(s, p.trace, p.lenient, &ts, err, sizeof(err));
+	else
+		rc = luaw_run(s, p.script, err, sizeof(err));
+	if (rc == 0)
+		sim_drain(s);
+	if (rc != 0) {
+		snprintf(s->failmsg, sizeof(s->failmsg), "%s", err);
+		if (s->progress_shown)
+			fputc('\n', stderr);
+		fprintf(stderr, "kmemsim: %s\n", err);
+	}
+	sim_finish(s, rc == 0);
+	if (!p.quiet) {
+		if (p.trace) {
+			printf("trace_format: %s\n", ts.format ? ts.format : "unknown");
+			printf("trace_lines: %llu\ntrace_other_events: %llu\ntrace_malformed: %llu\n",
+			       (unsigned long long)ts.lines, (unsigned long long)ts.other,
+			       (unsigned long long)ts.malformed);
+		}
+		sim_summary(s, stdout);
+	}
+	if (p.slabinfo && s->a->ops->caches) {
+		printf("slabinfo - version: 2.1 (kmemsim %s)\n", s->a->ops->name);
+		printf("# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
+		       " : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n");
+		s->a->ops->caches(s->a, print_slabinfo_row, stdout);
+	}
+	sim_destroy(s);
+	return rc == 0 ? 0 : rc;
+}
+
+static int cmd_list(void)
+{
+	for (size_t i = 0; allocator_registry[i]; i++)
+		printf("%-6s  %s\n", allocator_registry[i]->name, allocator_registry[i]->summary);
+	return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	struct params p;
+	params_init(&p);
+	uint32_t size = 0;
+	parse_run_options(argc, argv, &p, &size);
+	if (!size)
+		usage_error("info needs --size S");
+	const struct allocator_ops *ops = allocator_lookup(p.allocator);
+	if (!ops)
+		usage_error("unknown allocator '%s' (see `kmemsim list`)", p.allocator);
+	char out[256];
+	if (!ops->info || !ops->info(&p, size, out, sizeof(out))) {
+		fprintf(stderr, "kmemsim: %s has no geometry for size %u\n", ops->name, size);
+		return 1;
+	}
+	printf("%s\n", out);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("kmemsim %s\n", KMEMSIM_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "list"))
+		return cmd_list();
+	if (!strcmp(cmd, "info"))
+		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(cmd, "describe")) {
+		if (argc != 3)
+			usage_error("describe takes one SCRIPT.lua");
+		return luaw_describe(argv[2], stdout);
+	}
+	if (!strcmp(cmd, "compare"))
+		return cmd_compare(argc - 1, argv + 1);
+	if (!strcmp(cmd, "plot"))
+		return cmd_plot(argc - 1, argv + 1);
+	usage_error("unknown command '%s'", cmd);
+}
