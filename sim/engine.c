@@ -314,6 +314,10 @@ static void sim_time_to(struct sim *s, uint64_t t)
 	}
 	if (t > s->now)
 		s->now = t;
+	if (s->p->sample_ns && s->now >= s->next_sample_ns) {
+		sim_sample(s);
+		s->next_sample_ns = s->now - s->now % s->p->sample_ns + s->p->sample_ns;
+	}
 	if (s->a->ops->tick && s->now >= s->next_tick) {
 		s->a->ops->tick(s->a, s->now);
 		s->next_tick = s->now + TICK_NS;

@@ -79,6 +79,7 @@ struct sim {
 	uint64_t          next_handle;  /* handles for sources without keys (Lua) */
 	char              failmsg[512]; /* why the run failed, if it did */
 	uint64_t          next_tick;    /* next back-end tick (simulated ns) */
+	uint64_t          next_sample_ns; /* next time-based sample (--sample-ns) */
 	uint64_t          next_check;   /* event count of the next invariant check */
 	double            wall_start, wall_last;  /* progress line */
 	bool              progress_shown;
