@@ -345,6 +345,8 @@ static void sim_after_event(struct sim *s)
 		sim_sample(s);
 		s->next_sample = s->st.events + (s->p->sample_every ? s->p->sample_every : 1000);
 	}
+	if (s->p->snapshot_every && s->st.events % s->p->snapshot_every == 0)
+		metrics_snapshot(s, NULL);
 	if (s->p->check_every && s->st.events >= s->next_check) {
 		sim_check(s);
 		s->next_check = s->st.events + s->p->check_every;
@@ -482,13 +484,7 @@ void sim_report(struct sim *s, void (*fn)(void *ctx, const char *key, double v),
 	R("peak_page_live_pages", st->peak_page_live_pages);
 	R("sim_time_ns", s->now);
 	R("free_pages", buddy_free_pages(s->pm->buddy));
-	const struct kvm_stats *ks = kvm_stats(s->kvm);
-	R("kvm_peak_pages_held", ks->peak_pages_held);
-	R("kvm_map_ops", ks->map_ops);
-	R("kvm_unmap_ops", ks->unmap_ops);
-	R("pt_pages", ks->pt_pages);
-	R("pt_reserve_used", ks->reserve_used);
-	R("pt_recursion_max", ks->recursion_max);
+	kvm_report(s->kvm, fn, ctx);
 #undef R
 	metrics_report(s, fn, ctx);
 	if (s->a->ops->report)

@@ -109,3 +109,14 @@ uint64_t kvm_footprint_bytes(const struct kvm *k)
 {
 	return (k->st.pages_held + k->st.pt_pages) << PAGE_SHIFT;
 }
+
+void kvm_report(const struct kvm *k, void (*fn)(void *ctx, const char *key, double v), void *ctx)
+{
+	const struct kvm_stats *ks = &k->st;
+	fn(ctx, "kvm_peak_pages_held", (double)ks->peak_pages_held);
+	fn(ctx, "kvm_map_ops", (double)ks->map_ops);
+	fn(ctx, "kvm_unmap_ops", (double)ks->unmap_ops);
+	fn(ctx, "pt_pages", (double)ks->pt_pages);
+	fn(ctx, "pt_reserve_used", (double)ks->reserve_used);
+	fn(ctx, "pt_recursion_max", (double)ks->recursion_max);
+}

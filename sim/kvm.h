@@ -67,4 +67,7 @@ struct pgtable *kvm_pgtable(const struct kvm *k);   /* NULL until issue 5 */
 /* Footprint of what the back end holds through kvm, in bytes. */
 uint64_t kvm_footprint_bytes(const struct kvm *k);
 
+/* Every kvm and page-table statistic as summary keys (kvm_*, pt_*). */
+void kvm_report(const struct kvm *k, void (*fn)(void *ctx, const char *key, double v), void *ctx);
+
 #endif

@@ -14,6 +14,9 @@ struct metrics *metrics_create(struct sim *s);
 void metrics_destroy(struct metrics *m);
 /* Take a sample now (engine calls this on its schedule). */
 void metrics_sample(struct sim *s);
+/* Page-bitmap snapshot now (label may be NULL): owner and granule bitmap
+ * of every frame, from the back end's walk(), into results.db. */
+void metrics_snapshot(struct sim *s, const char *label);
 /* End of run: final sample and derived measures (J&W) into run_stats. */
 void metrics_finish(struct sim *s);
 /* Derived measures for the summary (J&W #1-#4, fragmentation at the end). */
