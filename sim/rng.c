@@ -4,6 +4,7 @@
  * algorithm description.
  */
 #include <math.h>
+#include <stdlib.h>
 #include "rng.h"
 
 static uint64_t splitmix64(uint64_t *x)
@@ -76,4 +77,71 @@ double rng_lognormal(struct rng *r, double mu, double sigma)
 double rng_pareto(struct rng *r, double xm, double alpha)
 {
 	return xm / pow(1.0 - rng_double(r), 1.0 / alpha);
+}
+
+struct rng_empirical *rng_empirical_create(const double *values, const double *weights, size_t n)
+{
+	if (n == 0 || n > UINT32_MAX)
+		return NULL;
+	double total = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!(weights[i] >= 0) || !isfinite(weights[i]))
+			return NULL;
+		total += weights[i];
+	}
+	if (!(total > 0) || !isfinite(total))
+		return NULL;
+	struct rng_empirical *e = xcalloc(1, sizeof(*e));
+	e->n = (uint32_t)n;
+	e->value = xmalloc(n * sizeof(double));
+	e->prob = xmalloc(n * sizeof(double));
+	e->alias = xmalloc(n * sizeof(uint32_t));
+	/* Vose: scale weights to mean 1, pair each small column with a large
+	 * one that tops it up to 1. */
+	uint32_t *small = xmalloc(n * sizeof(uint32_t)), *large = xmalloc(n * sizeof(uint32_t));
+	size_t ns = 0, nl = 0;
+	double *scaled = xmalloc(n * sizeof(double));
+	for (size_t i = 0; i < n; i++) {
+		e->value[i] = values[i];
+		e->alias[i] = (uint32_t)i;
+		scaled[i] = weights[i] * (double)n / total;
+		if (scaled[i] < 1.0)
+			small[ns++] = (uint32_t)i;
+		else
+			large[nl++] = (uint32_t)i;
+	}
+	while (ns && nl) {
+		uint32_t s = small[--ns], l = large[--nl];
+		e->prob[s] = scaled[s];
+		e->alias[s] = l;
+		scaled[l] = (scaled[l] + scaled[s]) - 1.0;
+		if (scaled[l] < 1.0)
+			small[ns++] = l;
+		else
+			large[nl++] = l;
+	}
+	while (nl)
+		e->prob[large[--nl]] = 1.0;
+	while (ns)   /* only rounding leaves columns here */
+		e->prob[small[--ns]] = 1.0;
+	free(small);
+	free(large);
+	free(scaled);
+	return e;
+}
+
+void rng_empirical_destroy(struct rng_empirical *e)
+{
+	if (!e)
+		return;
+	free(e->value);
+	free(e->prob);
+	free(e->alias);
+	free(e);
+}
+
+double rng_empirical_draw(const struct rng_empirical *e, struct rng *r)
+{
+	uint32_t col = (uint32_t)rng_below(r, e->n);
+	return rng_double(r) < e->prob[col] ? e->value[col] : e->value[e->alias[col]];
 }

@@ -21,4 +21,21 @@ double rng_normal(struct rng *r, double mu, double sigma);
 double rng_lognormal(struct rng *r, double mu, double sigma);
 double rng_pareto(struct rng *r, double xm, double alpha);
 
+/*
+ * An empirical distribution: n values with non-negative weights, drawn in
+ * O(1) by Walker's alias method (Vose's construction). A draw picks a
+ * column uniformly (rng_below) and keeps its value with probability
+ * prob[col], else takes its alias (rng_double): two generator steps.
+ */
+struct rng_empirical {
+	uint32_t n;
+	double  *value;   /* value[i] */
+	double  *prob;    /* probability of keeping column i, in [0, 1] */
+	uint32_t *alias;  /* the other value of column i */
+};
+/* NULL if n == 0, a weight is negative or not finite, or all are 0. */
+struct rng_empirical *rng_empirical_create(const double *values, const double *weights, size_t n);
+void rng_empirical_destroy(struct rng_empirical *e);
+double rng_empirical_draw(const struct rng_empirical *e, struct rng *r);
+
 #endif
