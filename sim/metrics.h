@@ -22,4 +22,34 @@ void metrics_finish(struct sim *s);
 /* Derived measures for the summary (J&W #1-#4, fragmentation at the end). */
 void metrics_report(struct sim *s, void (*fn)(void *ctx, const char *key, double v), void *ctx);
 
+/*
+ * Mel Gorman's external-fragmentation indices for one zone, computed as
+ * Linux's mm/vmstat.c computes them for debugfs extfrag/unusable_index and
+ * extfrag/extfrag_index (pure functions; see metrics.c for the formulas).
+ */
+struct metrics_contig {
+	uint64_t free_pages;            /* sum of nr_free[k] << k */
+	uint64_t free_blocks_total;     /* sum of nr_free[k] */
+	uint64_t free_blocks_suitable;  /* sum over k >= order of nr_free[k] << (k - order) */
+};
+/* Fill ci from free block counts nr_free[0..norders) for requests of order. */
+void metrics_contig_fill(const uint64_t *nr_free, unsigned norders, unsigned order,
+			 struct metrics_contig *ci);
+/* Unusable free space index x1000 (0..1000; 1000 when nothing is free). */
+int metrics_unusable_index(unsigned order, const struct metrics_contig *ci);
+/* Fragmentation index x1000: -1000 when an allocation of order would
+ * succeed, 0 when nothing is free, else 0..1000 (toward 1000: failure due
+ * to fragmentation; toward 0: failure due to lack of memory). */
+int metrics_fragmentation_index(unsigned order, const struct metrics_contig *ci);
+
+/* Snapshot owner codes (one per frame in the owners blob). */
+enum {
+	SNAP_FREE = 0,       /* free in the buddy allocator */
+	SNAP_RESERVED = 1,   /* never given to the page allocator */
+	SNAP_OWNER_BASE = 2, /* allocated: code = SNAP_OWNER_BASE + enum frame_owner */
+};
+#define METRICS_GRANULE_DEFAULT 32u
+/* Samples between per-cache rows in cache_samples (the last sample always has them). */
+#define METRICS_CACHE_EVERY 8u
+
 #endif

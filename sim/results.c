@@ -7,6 +7,12 @@
  *   samples    R/A/F time series
  *   buddy      free blocks per zone and order per sample
  *   caches     /proc/slabinfo-style rows at the end of a run
+ *   frag       per sample: internal fragmentation, total overhead, largest
+ *              free block, hostage pages (sim/metrics.c)
+ *   extfrag    per sample, zone and order: Gorman's unusable free space
+ *              index and fragmentation index, as debugfs prints them
+ *   cache_samples  per-cache slab state every few samples
+ *   snapshots  page-bitmap snapshots: owner and granule-use RLE blobs
  * Other modules (metrics, snapshots) add their own tables through
  * results_db() and results_stmt().
  *
@@ -51,7 +57,20 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS caches (run_id INTEGER NOT NULL, name TEXT,"
 	" active_objs INTEGER, num_objs INTEGER, objsize INTEGER, objperslab INTEGER,"
 	" pagesperslab INTEGER, active_slabs INTEGER, num_slabs INTEGER, hostage_pages INTEGER);"
-	"CREATE INDEX IF NOT EXISTS caches_run ON caches (run_id);";
+	"CREATE INDEX IF NOT EXISTS caches_run ON caches (run_id);"
+	"CREATE TABLE IF NOT EXISTS frag (run_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" internal_frag REAL, total_overhead REAL, largest_free_bytes INTEGER,"
+	" hostage_pages INTEGER, PRIMARY KEY (run_id, seq));"
+	"CREATE TABLE IF NOT EXISTS extfrag (run_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" zone TEXT, ord INTEGER, unusable REAL, fragindex REAL);"
+	"CREATE INDEX IF NOT EXISTS extfrag_run ON extfrag (run_id, seq);"
+	"CREATE TABLE IF NOT EXISTS cache_samples (run_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" name TEXT, active_objs INTEGER, num_objs INTEGER, objsize INTEGER,"
+	" pagesperslab INTEGER, num_slabs INTEGER, hostage_pages INTEGER);"
+	"CREATE INDEX IF NOT EXISTS cache_samples_run ON cache_samples (run_id, seq);"
+	"CREATE TABLE IF NOT EXISTS snapshots (run_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" label TEXT, time_ns INTEGER, events INTEGER, granule INTEGER, nframes INTEGER,"
+	" used_granules INTEGER, owners BLOB, bitmap BLOB, PRIMARY KEY (run_id, seq));";
 
 static void results_exec(struct results *r, const char *sql)
 {
@@ -248,4 +267,65 @@ void results_cache(struct results *r, int64_t run, const struct cache_info *ci)
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)ci->num_slabs);
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)ci->hostage_pages);
 	results_step(r, st);
+}
+
+void results_frag(struct results *r, int64_t run, uint64_t seq, double internal, double overhead,
+		  uint64_t largest_free_bytes, uint64_t hostage_pages)
+{
+	sqlite3_stmt *st = results_stmt(r, "INSERT OR REPLACE INTO frag VALUES (?,?,?,?,?,?)");
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	sqlite3_bind_double(st, 3, internal);
+	sqlite3_bind_double(st, 4, overhead);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)largest_free_bytes);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)hostage_pages);
+	results_step(r, st);
+}
+
+void results_extfrag(struct results *r, int64_t run, uint64_t seq, int zone, int order,
+		     double unusable, double fragindex)
+{
+	static const char *const zn[] = { "DMA", "DMA32", "Normal" };
+	sqlite3_stmt *st = results_stmt(r, "INSERT INTO extfrag VALUES (?,?,?,?,?,?)");
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	sqlite3_bind_text(st, 3, zn[zone], -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, order);
+	sqlite3_bind_double(st, 5, unusable);
+	sqlite3_bind_double(st, 6, fragindex);
+	results_step(r, st);
+}
+
+void results_cache_sample(struct results *r, int64_t run, uint64_t seq, const struct cache_info *ci)
+{
+	sqlite3_stmt *st = results_stmt(r, "INSERT INTO cache_samples VALUES (?,?,?,?,?,?,?,?,?)");
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	sqlite3_bind_text(st, 3, ci->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)ci->active_objs);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)ci->num_objs);
+	sqlite3_bind_int(st, 6, (int)ci->objsize);
+	sqlite3_bind_int(st, 7, (int)ci->pagesperslab);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)ci->num_slabs);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)ci->hostage_pages);
+	results_step(r, st);
+}
+
+void results_snapshot(struct results *r, int64_t run, const struct snapshot_row *sn)
+{
+	sqlite3_stmt *st = results_stmt(r,
+		"INSERT OR REPLACE INTO snapshots VALUES (?,?,?,?,?,?,?,?,?,?)");
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)sn->seq);
+	if (sn->label)
+		sqlite3_bind_text(st, 3, sn->label, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)sn->time_ns);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)sn->events);
+	sqlite3_bind_int(st, 6, (int)sn->granule);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)sn->nframes);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)sn->used_granules);
+	sqlite3_bind_blob(st, 9, sn->owners, (int)sn->owners_len, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 10, sn->bitmap, (int)sn->bitmap_len, SQLITE_TRANSIENT);
+	results_step(r, st);
+	results_commit(r);   /* a snapshot is large: do not let it sit in a transaction */
 }

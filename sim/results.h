@@ -37,6 +37,26 @@ void results_sample(struct results *r, int64_t run, const struct sample *s);
 void results_buddy(struct results *r, int64_t run, uint64_t seq, int zone, int order, uint64_t free_blocks);
 void results_cache(struct results *r, int64_t run, const struct cache_info *ci);
 
+/* Added by the metrics issue (sim/metrics.c writes these tables). */
+void results_frag(struct results *r, int64_t run, uint64_t seq, double internal, double overhead,
+		  uint64_t largest_free_bytes, uint64_t hostage_pages);
+/* unusable, fragindex: the kernel's x1000 integers divided by 1000
+ * (fragindex -1 = "an allocation of this order would succeed"). */
+void results_extfrag(struct results *r, int64_t run, uint64_t seq, int zone, int order,
+		     double unusable, double fragindex);
+void results_cache_sample(struct results *r, int64_t run, uint64_t seq, const struct cache_info *ci);
+
+/* A page-bitmap snapshot; blob formats in sim/metrics.c. */
+struct snapshot_row {
+	uint64_t seq, time_ns, events;
+	const char *label;            /* may be NULL */
+	uint32_t granule;             /* bytes per bitmap bit */
+	uint64_t nframes, used_granules;
+	const uint8_t *owners, *bitmap;
+	size_t owners_len, bitmap_len;
+};
+void results_snapshot(struct results *r, int64_t run, const struct snapshot_row *sn);
+
 /* Prepared-statement cache for other modules (metrics, snapshots):
  * returns a reset statement for sql, prepared once per connection. */
 struct sqlite3_stmt *results_stmt(struct results *r, const char *sql);
