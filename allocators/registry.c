@@ -6,9 +6,11 @@
 #include "allocator.h"
 
 extern const struct allocator_ops buddy_ops;
+extern const struct allocator_ops slub_ops;
 
 const struct allocator_ops *const allocator_registry[] = {
 	&buddy_ops,
+	&slub_ops,
 	NULL
 };
 
