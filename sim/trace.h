@@ -16,6 +16,7 @@ struct trace_stats {
 	uint64_t events;       /* events handed to the engine */
 	uint64_t other;        /* well-formed events of other kinds, skipped */
 	uint64_t malformed;    /* malformed lines skipped (--lenient) */
+	uint64_t cache_fallback; /* cache allocs sent to kmalloc: back end refused the cache */
 	const char *format;    /* "ftrace", "trace-cmd", "mtrace" */
 };
 
@@ -26,5 +27,14 @@ struct trace_stats {
  */
 int trace_replay(struct sim *s, const char *path, bool lenient,
 		 struct trace_stats *ts, char *err, size_t errlen);
+
+/* Zone modifiers (GFP_DMA, GFP_DMA32) of a trace's gfp_flags text:
+ * "GFP_KERNEL|__GFP_DMA", or a number "0x4" (Linux's bit values). */
+unsigned trace_gfp_parse(const char *s, size_t len);
+
+/* A named cache's object size and alignment from one traced allocation:
+ * the largest a in {64,32,16,8} with ALIGN(bytes_req, a) == bytes_alloc
+ * gives (bytes_req, a); otherwise (bytes_alloc, 8). */
+void trace_cache_geometry(uint32_t bytes_req, uint32_t bytes_alloc, uint32_t *size, uint32_t *align);
 
 #endif
