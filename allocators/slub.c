@@ -1034,6 +1034,11 @@ static bool slub_check(struct allocator *a, char *msg, size_t msglen)
 				if (++m > pc->partial_slabs)
 					CHECK_FAIL("slub: cache %s CPU %u: partial list longer than %u", c->name, cpu, pc->partial_slabs);
 			}
+			/* put_cpu_partial drains a list holding cpu_partial_slabs before
+			 * adding; get_partial_node adds at most cpu_partial_slabs/2 + 1 */
+			if (pc->partial_slabs > c->cpu_partial_slabs)
+				CHECK_FAIL("slub: cache %s CPU %u: %u partial slabs, limit %u", c->name, cpu,
+					   pc->partial_slabs, c->cpu_partial_slabs);
 			if (m != pc->partial_slabs)
 				CHECK_FAIL("slub: cache %s CPU %u: partial list %llu slabs, counted %u", c->name, cpu,
 					   (unsigned long long)m, pc->partial_slabs);
