@@ -24,8 +24,8 @@
  * Departure: #1-#3 are computed over the samples, not every event; #4 uses
  * the engine's exact per-event maxima. Samples are evenly spaced in events,
  * so #1 is a mean over allocator operations, which is J&W's clock. Ties in
- * #2 and #3 go to the first sample. Also: final and peak internal
- * fragmentation, final total overhead.
+ * #2 and #3 go to the first sample. Also: final, peak and mean (over
+ * samples with A > 0) internal fragmentation, final total overhead.
  *
  * Snapshots (metrics_snapshot): for every frame its owner, and a bitmap of
  * which granules (p->nta_chunk bytes, 32 by default: NTA's chunk) are in
@@ -61,6 +61,8 @@ struct metrics {
 	uint64_t max_r, f_at_max_r;
 	uint64_t max_f, r_at_max_f;
 	double   peak_internal;
+	uint64_t in_n;             /* samples with A > 0 */
+	double   in_sum;           /* sum of (A-R)/A over them */
 	uint64_t tracked_events;   /* events at the last tracked sample */
 	bool     tracked;          /* a sample has been tracked */
 	bool     final_sample;     /* metrics_finish: write cache rows */
@@ -150,6 +152,8 @@ static void metrics_track(struct metrics *m, uint64_t r, uint64_t a, uint64_t f)
 	}
 	if (a > 0) {
 		double in = ((double)a - (double)r) / (double)a;
+		m->in_n++;
+		m->in_sum += in;
 		if (in > m->peak_internal)
 			m->peak_internal = in;
 	}
@@ -389,6 +393,8 @@ void metrics_report(struct sim *s, void (*fn)(void *ctx, const char *key, double
 	if (!m)
 		return;
 	fn(ctx, "peak_internal_frag", m->peak_internal);
+	if (m->in_n)
+		fn(ctx, "mean_internal_frag", m->in_sum / (double)m->in_n);
 	if (m->jw_n)
 		fn(ctx, "jw1_mean_overhead", m->jw_sum / (double)m->jw_n);
 	if (m->max_r)

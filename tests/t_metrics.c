@@ -313,7 +313,7 @@ static void t_jw_script(void)
 	memset(want, 0, sizeof(want));
 	const char *keys[] = { "jw1_mean_overhead", "jw2_overhead_at_max_live", "jw3_overhead_at_max_footprint",
 			       "jw4_max_footprint_over_max_live", "peak_internal_frag", "final_internal_frag",
-			       "final_total_overhead" };
+			       "final_total_overhead", "mean_internal_frag" };
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		want[i].k = keys[i];
 	sim_report(s, grab, NULL);
@@ -325,6 +325,8 @@ static void t_jw_script(void)
 	CHECK(NEAR(got("peak_internal_frag"), 3996.0 / 4096));
 	CHECK(NEAR(got("final_internal_frag"), 1096.0 / 4096));
 	CHECK(NEAR(got("final_total_overhead"), 1096.0 / 4096));
+	double in_mean = (3996.0 / 4096 + 7188.0 / 12288 + 3192.0 / 8192 + 4288.0 / 12288 + 1096.0 / 4096) / 5;
+	CHECK(NEAR(got("mean_internal_frag"), in_mean));
 	sim_destroy(s);
 }
 

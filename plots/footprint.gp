@@ -1,0 +1,11 @@
+# footprint.gp - F(t) per back end and R(t), one figure.
+# files, labels: space-separated run data (ts TSV) and back-end names;
+# xcol (1 = time s, 2 = events), xscale, xlab, ttl.
+load gpdir.'/common.gp'
+set title ttl font fmed
+set xlabel xlab
+set ylabel 'MiB'
+set yrange [0:*]
+set key top left
+plot for [i=1:words(files)] word(files,i) using (column(xcol)*xscale):5 with lines lw 1.5 lc rgb C[(i-1)%8+1] title word(labels,i).' F', \
+     word(files,1) using (column(xcol)*xscale):3 with lines lw 1.5 dt (4,3) lc rgb '#404040' title 'live R'
