@@ -222,6 +222,10 @@ struct slub_cache {
 	uint32_t nr_partial;
 	uint64_t nr_slabs, nr_objs, live;      /* live = objects in use */
 	uint64_t peak_slabs;
+	/* kept as objects come and go, so caches() is O(caches); check()
+	 * recomputes both from the slabs */
+	uint64_t active_slabs;                 /* slabs with inuse > 0 */
+	uint64_t hostage_pages;                /* pages of slabs with inuse <= objects / 8 */
 };
 
 struct slub_large {                 /* one kmalloc_large allocation */
@@ -467,6 +471,7 @@ static int32_t slub_slab_new(struct slub *s, uint32_t ci, unsigned cpu, unsigned
 		s->a.sim->pm->frames[pfn].next = (uint32_t)si;
 	}
 	c->nr_slabs++;
+	c->hostage_pages += 1u << order;      /* empty: at most 1/8 used */
 	c->nr_objs += objects;
 	if (c->nr_slabs > c->peak_slabs)
 		c->peak_slabs = c->nr_slabs;
@@ -483,6 +488,7 @@ static void slub_slab_discard(struct slub *s, int32_t si)
 	struct slub_cache *c = &s->caches[sl->cache];
 	kvm_free(s->a.sim->kvm, NULL, sl->base, sl->order);
 	c->nr_slabs--;
+	c->hostage_pages -= 1u << sl->order;  /* discarded slabs are empty */
 	c->nr_objs -= sl->objects;
 	s->st.slabs_freed++;
 	sl->state = SLUB_SLOT_FREE;
@@ -742,7 +748,12 @@ static uint64_t slub_alloc(struct allocator *a, int cache, uint32_t size, unsign
 		return 0;
 	c->live++;
 	a->alloc_bytes += c->g.size;
-	return slub_take(&s->slabs[si], c->g.size);
+	struct slub_slab *sl = &s->slabs[si];
+	if (sl->inuse == 0)
+		c->active_slabs++;
+	if (sl->inuse == sl->objects / 8)
+		c->hostage_pages -= 1u << sl->order;
+	return slub_take(sl, c->g.size);
 }
 
 static void slub_free_large(struct slub *s, uint64_t addr, uint32_t pfn)
@@ -785,7 +796,11 @@ static void slub_free(struct allocator *a, int cache, uint64_t addr, uint32_t si
 		die("slub: cache %s: free of %#llx (slab %#llx, offset %llu): not a live object",
 		    c->name, (unsigned long long)addr, (unsigned long long)sl->base, (unsigned long long)off);
 	sl->live[i / 64] &= ~(1ull << (i % 64));
+	if (sl->inuse == sl->objects / 8 + 1)
+		c->hostage_pages += 1u << sl->order;
 	sl->inuse--;
+	if (sl->inuse == 0)
+		c->active_slabs--;
 	c->live--;
 	a->alloc_bytes -= c->g.size;
 	if (sl->state == SLUB_CPU && sl->cpu == cpu) {   /* do_slab_free fast path */
@@ -862,28 +877,15 @@ static void slub_reclaim(struct allocator *a)
 static void slub_caches(struct allocator *a, cache_info_fn_t fn, void *ctx)
 {
 	struct slub *s = slub_of(a);
-	uint64_t *active = xcalloc(s->ncaches + 1, sizeof(*active));
-	uint64_t *hostage = xcalloc(s->ncaches + 1, sizeof(*hostage));
-	for (uint32_t i = 0; i < s->nslabs; i++) {
-		const struct slub_slab *sl = &s->slabs[i];
-		if (sl->state == SLUB_SLOT_FREE)
-			continue;
-		if (sl->inuse)
-			active[sl->cache]++;
-		if (sl->inuse <= sl->objects / 8)
-			hostage[sl->cache] += 1u << sl->order;
-	}
 	for (uint32_t ci = 0; ci < s->ncaches; ci++) {
 		const struct slub_cache *c = &s->caches[ci];
 		struct cache_info info = {
 			.name = c->name, .active_objs = c->live, .num_objs = c->nr_objs,
 			.objsize = c->g.size, .objperslab = c->g.objects, .pagesperslab = 1u << c->g.order,
-			.active_slabs = active[ci], .num_slabs = c->nr_slabs, .hostage_pages = hostage[ci],
+			.active_slabs = c->active_slabs, .num_slabs = c->nr_slabs, .hostage_pages = c->hostage_pages,
 		};
 		fn(ctx, &info);
 	}
-	free(active);
-	free(hostage);
 }
 
 static void slub_report(struct allocator *a, report_fn_t fn, void *ctx)
@@ -943,7 +945,7 @@ static bool slub_chain_check(const struct slub_slab *sl, unsigned head, unsigned
 	return true;
 }
 
-enum { CNT_SLABS, CNT_OBJS, CNT_LIVE, CNT_NODE, CNT_CPUP, CNT_N };
+enum { CNT_SLABS, CNT_OBJS, CNT_LIVE, CNT_NODE, CNT_CPUP, CNT_ACTIVE, CNT_HOSTAGE, CNT_N };
 
 static bool slub_check(struct allocator *a, char *msg, size_t msglen)
 {
@@ -996,6 +998,8 @@ static bool slub_check(struct allocator *a, char *msg, size_t msglen)
 		k[CNT_LIVE] += sl->inuse;
 		k[CNT_NODE] += sl->state == SLUB_NODE_PARTIAL;
 		k[CNT_CPUP] += sl->state == SLUB_CPU_PARTIAL;
+		k[CNT_ACTIVE] += sl->inuse > 0;
+		k[CNT_HOSTAGE] += sl->inuse <= sl->objects / 8 ? 1u << sl->order : 0;
 		bytes += (uint64_t)sl->inuse * c->g.size;
 	}
 	for (uint32_t ci = 0; ci < s->ncaches; ci++) {
@@ -1005,6 +1009,10 @@ static bool slub_check(struct allocator *a, char *msg, size_t msglen)
 			CHECK_FAIL("slub: cache %s: counters slabs %llu objs %llu live %llu, slabs hold %llu %llu %llu", c->name,
 				   (unsigned long long)c->nr_slabs, (unsigned long long)c->nr_objs, (unsigned long long)c->live,
 				   (unsigned long long)k[CNT_SLABS], (unsigned long long)k[CNT_OBJS], (unsigned long long)k[CNT_LIVE]);
+		if (k[CNT_ACTIVE] != c->active_slabs || k[CNT_HOSTAGE] != c->hostage_pages)
+			CHECK_FAIL("slub: cache %s: active slabs %llu hostage pages %llu, slabs say %llu %llu", c->name,
+				   (unsigned long long)c->active_slabs, (unsigned long long)c->hostage_pages,
+				   (unsigned long long)k[CNT_ACTIVE], (unsigned long long)k[CNT_HOSTAGE]);
 		/* node partial list: links, membership, count */
 		uint64_t n = 0;
 		int32_t prev = SLUB_NONE;
