@@ -6,6 +6,7 @@ set title ttl font fmed
 set xlabel xlab
 set ylabel 'MiB'
 set yrange [0:*]
-set key top left
+set key below center horizontal maxrows 2
+set bmargin 6
 plot for [i=1:words(files)] word(files,i) using (column(xcol)*xscale):5 with lines lw 1.5 lc rgb C[(i-1)%8+1] title word(labels,i).' F', \
      word(files,1) using (column(xcol)*xscale):3 with lines lw 1.5 dt (4,3) lc rgb '#404040' title 'live R'

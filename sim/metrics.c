@@ -43,6 +43,7 @@
  * Mostly free memory is a handful of runs, so a 64 GiB machine costs bytes
  * per live object, not per frame.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "metrics.h"
@@ -186,8 +187,8 @@ void metrics_sample(struct sim *s)
 	struct hostage_ctx h = { s, 0, m->final_sample || m->seq % METRICS_CACHE_EVERY == 0, m->seq };
 	if (s->a->ops->caches)
 		s->a->ops->caches(s->a, metrics_cache_row, &h);
-	results_frag(s->res, s->run_id, m->seq, a ? ((double)a - (double)r) / (double)a : 0.0,
-		     f ? ((double)f - (double)r) / (double)f : 0.0,
+	results_frag(s->res, s->run_id, m->seq, a ? ((double)a - (double)r) / (double)a : NAN,
+		     f ? ((double)f - (double)r) / (double)f : NAN,
 		     largest < 0 ? 0 : (uint64_t)PAGE_SIZE << largest, h.pages);
 
 	uint64_t nr_free[BUDDY_MAX_ORDERS];

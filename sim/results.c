@@ -275,8 +275,10 @@ void results_frag(struct results *r, int64_t run, uint64_t seq, double internal,
 	sqlite3_stmt *st = results_stmt(r, "INSERT OR REPLACE INTO frag VALUES (?,?,?,?,?,?)");
 	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-	sqlite3_bind_double(st, 3, internal);
-	sqlite3_bind_double(st, 4, overhead);
+	if (internal == internal)   /* NaN (A or F is 0: undefined) is stored as NULL */
+		sqlite3_bind_double(st, 3, internal);
+	if (overhead == overhead)
+		sqlite3_bind_double(st, 4, overhead);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)largest_free_bytes);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)hostage_pages);
 	results_step(r, st);

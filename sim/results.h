@@ -37,7 +37,8 @@ void results_sample(struct results *r, int64_t run, const struct sample *s);
 void results_buddy(struct results *r, int64_t run, uint64_t seq, int zone, int order, uint64_t free_blocks);
 void results_cache(struct results *r, int64_t run, const struct cache_info *ci);
 
-/* Added by the metrics issue (sim/metrics.c writes these tables). */
+/* Added by the metrics issue (sim/metrics.c writes these tables).
+ * internal, overhead: NaN when undefined (A = 0, F = 0): stored as NULL. */
 void results_frag(struct results *r, int64_t run, uint64_t seq, double internal, double overhead,
 		  uint64_t largest_free_bytes, uint64_t hostage_pages);
 /* unusable, fragindex: the kernel's x1000 integers divided by 1000

@@ -41,6 +41,7 @@
 #include "base.h"
 #include "metrics.h"
 #include "physmem.h"
+#include "results.h"
 #include "study.h"
 #include "../allocators/allocator.h"
 
@@ -262,11 +263,13 @@ static bool write_timeseries(struct plot_ctx *pc, const struct run_info *r)
 	if (st) {
 		sqlite3_bind_int64(st, 1, r->id);
 		while (sqlite3_step(st) == SQLITE_ROW) {
+			/* undefined ratios (A or F = 0) are NaN: gnuplot leaves a gap */
+			double in = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5);
+			double ov = sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6);
 			fprintf(f, "%.9f\t%lld\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%lld\t%lld\n",
 				(double)sqlite3_column_int64(st, 0) * 1e-9, (long long)sqlite3_column_int64(st, 1),
 				(double)sqlite3_column_int64(st, 2) / MIB, (double)sqlite3_column_int64(st, 3) / MIB,
-				(double)sqlite3_column_int64(st, 4) / MIB, sqlite3_column_double(st, 5),
-				sqlite3_column_double(st, 6), (long long)sqlite3_column_int64(st, 7),
+				(double)sqlite3_column_int64(st, 4) / MIB, in, ov, (long long)sqlite3_column_int64(st, 7),
 				(long long)sqlite3_column_int64(st, 8));
 			rows++;
 		}
@@ -762,7 +765,12 @@ static int plot_main(const struct plot_opts *o)
 	for (int i = 0; i < n; i++)
 		groups = MAX(groups, runs[i].group + 1);
 	for (int g = 0; g < groups; g++) {
-		fprintf(stderr, "kmemsim plot: group %d/%d: %s\n", g + 1, groups, runs[0].name[0] ? "" : "");
+		for (int i = 0; i < n; i++)
+			if (runs[i].group == g) {
+				fprintf(stderr, "kmemsim plot: group %d/%d: %s (seed %llu)\n", g + 1, groups,
+					runs[i].name, (unsigned long long)runs[i].seed);
+				break;
+			}
 		plot_group(&pc, runs, n, g);
 	}
 	fprintf(pc.html, "</body></html>\n");
@@ -866,6 +874,16 @@ int cmd_compare(int argc, char **argv)
 		snprintf(label, sizeof(label), "compare-%s-%lld-%d", nm, (long long)time(NULL), (int)getpid());
 		study = label;
 	}
+	/* Create the database and its schema (and WAL mode) once, before the
+	 * children race to do it. */
+	char err[512];
+	struct results *res = results_open(db, err, sizeof(err));
+	if (!res) {
+		fprintf(stderr, "kmemsim compare: %s\n", err);
+		free(pass);
+		return 2;
+	}
+	results_close(res);
 	char exe[PATH_MAX];
 	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (el <= 0) {
