@@ -1,34 +1,512 @@
 /*
- * kvm.c - kernel address space and the back ends' page source.
+ * kvm.c - the kernel address space and the back ends' page source.
  *
- * This first version implements direct backing only (Linux): 2^order
- * contiguous frames from the buddy allocator, seen at PAGE_OFFSET + pa.
- * Submaps are byte budgets. The page-table issue replaces this with the
- * mapped kernel map (Mach) behind the same interface.
+ * What it models
+ *   1. The direct map (Linux x86-64, arch/x86/mm/init_64.c): all RAM at
+ *      PAGE_OFFSET, built at boot with the largest aligned pages (1 GiB
+ *      where 1 GiB aligned and whole, else 2 MiB, else 4 KiB). Its table
+ *      pages are the kernel's: they are taken, as Linux's early page
+ *      tables are, from memory reserved before the page allocator runs
+ *      (the top of the kernel image range, i.e. brk/memblock; the frames
+ *      stay RESERVED with owner RESERVE), counted as
+ *      pt_boot_pages and never charged to a back end.
+ *   2. The kernel map (vmalloc area / Mach kernel_map) from KMAP_START,
+ *      with a virtual range allocator and fixed submaps carved out of it
+ *      (Mach's kmem_suballoc, e.g. zone_map).
+ *   3. Two page sources behind kvm_alloc (--backing):
+ *      direct: 2^order contiguous frames from the buddy allocator, seen at
+ *        PAGE_OFFSET + pa. No mapping work, no new table pages. A submap
+ *        is then a byte budget (its VA cannot be used: the address is the
+ *        direct-map address), so only its size limits, not fragmentation.
+ *      mapped: 2^order pages of virtual range in the kernel map or the
+ *        submap, each backed by an order-0 frame and mapped with a 4 KiB
+ *        entry (Mach kmem_alloc / Linux vmalloc); freeing unmaps and frees
+ *        page by page. Table pages this creates are charged to the back
+ *        end (kvm_stats.pt_pages, in kvm_footprint_bytes).
+ *
+ * Virtual range allocator
+ *   Address-ordered first fit over the free ranges, every block naturally
+ *   aligned to its size (2^order pages), as the direct source's buddy
+ *   blocks are, so back ends may keep relying on that alignment. Free
+ *   ranges are nodes of a treap keyed by start address and augmented with
+ *   the largest order that fits aligned in the subtree: allocation, free
+ *   and coalescing are O(log n), so 10^6 operations cost microseconds
+ *   each. First fit rather than best fit: Johnstone and Wilson (1998)
+ *   found address-ordered first fit and best fit equally good on real
+ *   programs, and first fit keeps the used part of a submap dense at its
+ *   low end, which is the behaviour of Mach's vm_map_find_entry.
+ *
+ * Recursion and reserves (issue 5; DragonFly's low-memory deadlock)
+ *   With mapped backing, kvm_alloc enters the page allocator for a data
+ *   frame (depth 1) and then maps it; the map may need a table page,
+ *   which enters the page allocator again (depth 2). Table pages are
+ *   themselves reached through the direct map, so the recursion stops
+ *   there (a kernel without a direct map would recurse again: the
+ *   OSDev thread's infinite loop). recursion_max records the depth.
+ *   When the table page cannot be had the allocation fails with
+ *   FAIL_PGTABLE, its data frames are given back: at exhaustion the
+ *   kernel holds a free frame it cannot use, the deadlock.
+ *   --pt-reserve N sets N order-0 frames aside at boot (owner RESERVE).
+ *   A table page is taken from the reserve when free memory is at or
+ *   below the buddy's low watermark (sum over zones) and from the buddy
+ *   allocator otherwise. Table pages freed while the reserve is short go
+ *   back to it; otherwise it is refilled from the buddy allocator, on the
+ *   free path, whenever free memory is above the low watermark
+ *   (DragonFly's "keep a few extra slabs ready", non-blocking).
+ *
+ * Departures: no guard pages between vmalloc areas, no lazy TLB purge
+ * (unmapped ranges are reusable at once), data frames ignore watermarks
+ * (as the buddy model does), the vmalloc area's top-level tables are not
+ * preallocated (Linux's preallocate_vmalloc_pages) but charged on use.
+ *
+ * Invariants (kvm_check)
+ *   - the page table passes pgtable_check; pt_pages = live tables - boot;
+ *   - every arena's free ranges are sorted, disjoint, not adjacent, inside
+ *     the arena, and sum to its size minus its used pages;
+ *   - mapped: 4 KiB mappings made by kvm = pages_held = pages allocated in
+ *     the kernel map (outside submaps) + in the submaps;
+ *   - every reserve frame is allocated and owned by OWNER_RESERVE.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kvm.h"
+#include "pgtable.h"
 #include "../allocators/buddy.h"
+
+/* ---- virtual range allocator ---- */
+
+#define SEG_NIL  (-1)
+#define VA_FAIL  UINT64_MAX
+
+/* A free range [start, start + len) in pages: 32 bytes. */
+struct kvm_seg {
+	uint64_t start, len;
+	int32_t  left, right;
+	uint32_t prio;      /* treap heap order: parent >= children */
+	int8_t   fit;       /* largest k: an aligned 2^k-page block fits in this range */
+	int8_t   maxfit;    /* largest fit in the subtree */
+	uint16_t pad;
+};
+_Static_assert(sizeof(struct kvm_seg) == 32, "free range node is 32 bytes");
+
+struct kvm_arena {
+	struct kvm_seg *seg;
+	uint32_t cap, nnodes;     /* node slots allocated, slots handed out */
+	int32_t  free_list;       /* recycled slots, linked by .left */
+	int32_t  root;
+	uint32_t prio_state;
+	uint64_t base, pages;     /* the arena: [base, base + pages), in pages */
+	uint64_t used;            /* pages handed out */
+	uint64_t nsegs;           /* free ranges */
+};
+
+static int8_t seg_fit(uint64_t start, uint64_t len)
+{
+	int8_t k = 0;
+	while (k < 62) {
+		uint64_t b = 1ull << (k + 1);
+		uint64_t a = (start + b - 1) & ~(b - 1);
+		if (a + b > start + len)
+			break;
+		k++;
+	}
+	return k;
+}
+
+static inline int arena_maxfit(const struct kvm_arena *a, int32_t t)
+{
+	return t < 0 ? -1 : a->seg[t].maxfit;
+}
+
+static void arena_update(struct kvm_arena *a, int32_t t)
+{
+	struct kvm_seg *s = &a->seg[t];
+	int m = s->fit, l = arena_maxfit(a, s->left), r = arena_maxfit(a, s->right);
+	s->maxfit = (int8_t)MAX(m, MAX(l, r));
+}
+
+static int32_t arena_node_new(struct kvm_arena *a, uint64_t start, uint64_t len)
+{
+	int32_t t;
+	if (a->free_list != SEG_NIL) {
+		t = a->free_list;
+		a->free_list = a->seg[t].left;
+	} else {
+		if (a->nnodes == a->cap) {
+			a->cap = a->cap ? 2 * a->cap : 64;
+			a->seg = xrealloc(a->seg, a->cap * sizeof(*a->seg));
+		}
+		t = (int32_t)a->nnodes++;
+	}
+	a->prio_state ^= a->prio_state << 13;   /* xorshift32: deterministic */
+	a->prio_state ^= a->prio_state >> 17;
+	a->prio_state ^= a->prio_state << 5;
+	struct kvm_seg *s = &a->seg[t];
+	*s = (struct kvm_seg){ start, len, SEG_NIL, SEG_NIL, a->prio_state, seg_fit(start, len), 0, 0 };
+	s->maxfit = s->fit;
+	a->nsegs++;
+	return t;
+}
+
+static void arena_node_free(struct kvm_arena *a, int32_t t)
+{
+	a->seg[t].left = a->free_list;
+	a->seg[t].len = 0;
+	a->free_list = t;
+	a->nsegs--;
+}
+
+/* Split t into ranges starting below key (*l) and at or above it (*r). */
+static void arena_split(struct kvm_arena *a, int32_t t, uint64_t key, int32_t *l, int32_t *r)
+{
+	if (t < 0) {
+		*l = *r = SEG_NIL;
+		return;
+	}
+	if (a->seg[t].start < key) {
+		int32_t rr;
+		arena_split(a, a->seg[t].right, key, &rr, r);
+		a->seg[t].right = rr;
+		*l = t;
+	} else {
+		int32_t ll;
+		arena_split(a, a->seg[t].left, key, l, &ll);
+		a->seg[t].left = ll;
+		*r = t;
+	}
+	arena_update(a, t);
+}
+
+/* Join two treaps, every range of l before every range of r. */
+static int32_t arena_merge(struct kvm_arena *a, int32_t l, int32_t r)
+{
+	if (l < 0)
+		return r;
+	if (r < 0)
+		return l;
+	if (a->seg[l].prio >= a->seg[r].prio) {
+		int32_t m = arena_merge(a, a->seg[l].right, r);
+		a->seg[l].right = m;
+		arena_update(a, l);
+		return l;
+	}
+	int32_t m = arena_merge(a, l, a->seg[r].left);
+	a->seg[r].left = m;
+	arena_update(a, r);
+	return r;
+}
+
+static void arena_insert(struct kvm_arena *a, uint64_t start, uint64_t len)
+{
+	int32_t l, r;
+	arena_split(a, a->root, start, &l, &r);
+	a->root = arena_merge(a, arena_merge(a, l, arena_node_new(a, start, len)), r);
+}
+
+static void arena_init(struct kvm_arena *a, uint64_t base, uint64_t pages)
+{
+	memset(a, 0, sizeof(*a));
+	a->free_list = SEG_NIL;
+	a->root = SEG_NIL;
+	a->prio_state = 2463534242u;
+	a->base = base;
+	a->pages = pages;
+	arena_insert(a, base, pages);
+}
+
+static void arena_fini(struct kvm_arena *a)
+{
+	free(a->seg);
+}
+
+/* Take [blk, blk + n) out of the free range t (which contains it). */
+static void arena_take(struct kvm_arena *a, int32_t t, uint64_t blk, uint64_t n)
+{
+	uint64_t s = a->seg[t].start, e = s + a->seg[t].len;
+	int32_t l, m, r;
+	arena_split(a, a->root, s, &l, &r);
+	arena_split(a, r, s + 1, &m, &r);
+	arena_node_free(a, m);
+	a->root = arena_merge(a, l, r);
+	if (blk > s)
+		arena_insert(a, s, blk - s);
+	if (blk + n < e)
+		arena_insert(a, blk + n, e - blk - n);
+	a->used += n;
+}
+
+/* First fit of an aligned block of 2^order pages; VA_FAIL if none. */
+static uint64_t arena_alloc(struct kvm_arena *a, unsigned order)
+{
+	int32_t t = a->root;
+	if (arena_maxfit(a, t) < (int)order)
+		return VA_FAIL;
+	for (;;) {
+		int32_t l = a->seg[t].left;
+		if (arena_maxfit(a, l) >= (int)order)
+			t = l;
+		else if (a->seg[t].fit >= (int)order)
+			break;
+		else
+			t = a->seg[t].right;
+	}
+	uint64_t n = 1ull << order;
+	uint64_t blk = (a->seg[t].start + n - 1) & ~(n - 1);
+	arena_take(a, t, blk, n);
+	return blk;
+}
+
+/* First range (in address order) holding n pages aligned to align pages;
+ * a linear walk, for the rare submap creation. */
+static int32_t arena_find_range(const struct kvm_arena *a, int32_t t, uint64_t n, uint64_t align, uint64_t *blk)
+{
+	if (t < 0)
+		return SEG_NIL;
+	int32_t f = arena_find_range(a, a->seg[t].left, n, align, blk);
+	if (f >= 0)
+		return f;
+	const struct kvm_seg *s = &a->seg[t];
+	uint64_t b = ALIGN_UP(s->start, align);
+	if (b + n <= s->start + s->len) {
+		*blk = b;
+		return t;
+	}
+	return arena_find_range(a, s->right, n, align, blk);
+}
+
+/* Give back [p, p + n); false (nothing changed) if it is not entirely in
+ * use: a double free or a bad address. */
+static bool arena_free(struct kvm_arena *a, uint64_t p, uint64_t n)
+{
+	if (p < a->base || p + n > a->base + a->pages || n > a->used)
+		return false;
+	int32_t l, r, t;
+	arena_split(a, a->root, p, &l, &r);
+	int32_t lm = l, rm = r;
+	while (lm >= 0 && a->seg[lm].right >= 0)
+		lm = a->seg[lm].right;
+	while (rm >= 0 && a->seg[rm].left >= 0)
+		rm = a->seg[rm].left;
+	if ((lm >= 0 && a->seg[lm].start + a->seg[lm].len > p) || (rm >= 0 && a->seg[rm].start < p + n)) {
+		a->root = arena_merge(a, l, r);
+		return false;
+	}
+	uint64_t s = p, e = p + n;
+	if (lm >= 0 && a->seg[lm].start + a->seg[lm].len == p) {
+		s = a->seg[lm].start;
+		arena_split(a, l, s, &l, &t);
+		arena_node_free(a, t);
+	}
+	if (rm >= 0 && a->seg[rm].start == e) {
+		e = a->seg[rm].start + a->seg[rm].len;
+		arena_split(a, r, a->seg[rm].start + 1, &t, &r);
+		arena_node_free(a, t);
+	}
+	a->root = arena_merge(a, arena_merge(a, l, arena_node_new(a, s, e - s)), r);
+	a->used -= n;
+	return true;
+}
+
+struct arena_walk {
+	const struct kvm_arena *a;
+	uint64_t prev_end, free_pages, nodes;
+	char *msg;
+	size_t msglen;
+	bool ok;
+};
+
+static void arena_check_node(struct arena_walk *w, int32_t t, uint32_t parent_prio)
+{
+	if (t < 0 || !w->ok)
+		return;
+	const struct kvm_seg *s = &w->a->seg[t];
+	arena_check_node(w, s->left, s->prio);
+	if (!w->ok)
+		return;
+	int want = MAX(s->fit, MAX(arena_maxfit(w->a, s->left), arena_maxfit(w->a, s->right)));
+	if (s->len == 0 || s->start < w->prev_end || (w->nodes && s->start == w->prev_end) ||
+	    s->start + s->len > w->a->base + w->a->pages || s->prio > parent_prio ||
+	    s->fit != seg_fit(s->start, s->len) || s->maxfit != want) {
+		snprintf(w->msg, w->msglen, "kvm: free range %#llx+%llu pages (node %d) misordered, "
+			 "overlapping, uncoalesced or with a stale summary",
+			 (unsigned long long)s->start << PAGE_SHIFT, (unsigned long long)s->len, t);
+		w->ok = false;
+		return;
+	}
+	w->prev_end = s->start + s->len;
+	w->free_pages += s->len;
+	w->nodes++;
+	arena_check_node(w, s->right, s->prio);
+}
+
+static bool arena_check(const struct kvm_arena *a, const char *name, char *msg, size_t msglen)
+{
+	struct arena_walk w = { a, a->base, 0, 0, msg, msglen, true };
+	arena_check_node(&w, a->root, UINT32_MAX);
+	if (!w.ok)
+		return false;
+	if (w.free_pages + a->used != a->pages || w.nodes != a->nsegs) {
+		snprintf(msg, msglen, "kvm: arena %s: %llu free + %llu used pages != %llu, or %llu ranges != %llu",
+			 name, (unsigned long long)w.free_pages, (unsigned long long)a->used,
+			 (unsigned long long)a->pages, (unsigned long long)w.nodes, (unsigned long long)a->nsegs);
+		return false;
+	}
+	return true;
+}
+
+/* ---- kvm ---- */
 
 struct kvm_submap {
 	char    *name;
-	uint64_t size, used;
+	uint64_t size, used;       /* bytes */
+	uint64_t va;               /* mapped: start of its range in the kernel map */
+	struct kvm_arena arena;    /* mapped: its virtual range allocator */
+	bool     mapped;
 	struct kvm_submap *next;
 };
 
 struct kvm {
-	struct physmem    *pm;
+	struct physmem      *pm;
 	const struct params *p;
-	struct kvm_stats   st;
-	struct kvm_submap *submaps;
+	bool                 mapped;
+	struct kvm_stats     st;
+	struct kvm_submap   *submaps;
+	struct pgtable      *pt;
+	struct kvm_arena     kmap;
+	uint64_t             kmap_held;      /* pages held from the kernel map outside submaps */
+	uint64_t             carved;         /* kernel-map pages given to submaps */
+	uint64_t             boot_maps[3];   /* direct-map leaves by size */
+	bool                 booting;
+	unsigned             depth;          /* current page-allocator nesting */
+	uint32_t             boot_next, boot_low;   /* boot tables: reserved pfns [boot_low, boot_next) left */
+	uint64_t             wmark_low;      /* sum of the zones' low watermarks */
+	uint32_t            *reserve;        /* reserve frames (stack) */
+	unsigned             nreserve, reserve_target;
 };
+
+static void kvm_reserve_push(struct kvm *k, uint32_t pfn)
+{
+	physmem_set_owner(k->pm, pfn, 0, OWNER_RESERVE, 0);
+	k->reserve[k->nreserve++] = pfn;
+}
+
+/* Top the reserve up from the buddy allocator while memory is above the
+ * low watermark (at boot: while any is free). */
+static void kvm_reserve_refill(struct kvm *k, bool boot)
+{
+	while (k->nreserve < k->reserve_target && (boot || buddy_free_pages(k->pm->buddy) > k->wmark_low)) {
+		uint32_t pfn = buddy_alloc(k->pm->buddy, 0, 0);
+		if (pfn == PFN_NONE)
+			break;
+		kvm_reserve_push(k, pfn);
+	}
+}
+
+static void kvm_pt_note(struct kvm *k)
+{
+	const struct pgtable_stats *ps = pgtable_stats(k->pt);
+	k->st.pt_pages = ps->tables_live - k->st.boot_pt_pages;
+	if (k->st.pt_pages > k->st.peak_pt_pages)
+		k->st.peak_pt_pages = k->st.pt_pages;
+}
+
+/* Table-page source (pgtable callback). */
+static uint32_t kvm_pt_page_alloc(void *ctx, unsigned level)
+{
+	struct kvm *k = ctx;
+	uint32_t pfn = PFN_NONE;
+	if (k->booting) {
+		if (k->boot_next > k->boot_low) {
+			/* reserved memory: the frame stays RESERVED, owner RESERVE */
+			pfn = --k->boot_next;
+		} else {
+			pfn = buddy_alloc(k->pm->buddy, 0, 0);
+			if (pfn == PFN_NONE)
+				die("kvm: no memory for the direct map's page tables");
+			physmem_set_owner(k->pm, pfn, 0, OWNER_PGTABLE, level);
+		}
+		k->st.boot_pt_pages++;
+		return pfn;
+	}
+	k->depth++;
+	if (k->depth > k->st.recursion_max)
+		k->st.recursion_max = k->depth;
+	if (k->nreserve && buddy_free_pages(k->pm->buddy) <= k->wmark_low) {
+		pfn = k->reserve[--k->nreserve];
+		k->st.reserve_used++;
+	} else {
+		pfn = buddy_alloc(k->pm->buddy, 0, 0);
+	}
+	if (pfn == PFN_NONE)
+		k->st.pt_failed++;
+	else
+		physmem_set_owner(k->pm, pfn, 0, OWNER_PGTABLE, level);
+	k->depth--;
+	return pfn;
+}
+
+static void kvm_pt_page_free(void *ctx, uint32_t pfn, unsigned level)
+{
+	struct kvm *k = ctx;
+	(void)level;
+	if (k->pm->frames[pfn].state == FRAME_RESERVED) {   /* a boot table (not expected) */
+		k->st.boot_pt_pages--;
+		return;
+	}
+	if (k->nreserve < k->reserve_target) {
+		kvm_reserve_push(k, pfn);
+		return;
+	}
+	physmem_set_owner(k->pm, pfn, 0, OWNER_NONE, 0);
+	buddy_free(k->pm->buddy, pfn, 0);
+}
+
+/* Boot: the direct map with the largest aligned pages. */
+static void kvm_direct_map_build(struct kvm *k)
+{
+	uint64_t mem = k->pm->mem_bytes, pa = 0;
+	while (pa < mem) {
+		uint64_t size = (!(pa & (PT_SIZE_1G - 1)) && pa + PT_SIZE_1G <= mem) ? PT_SIZE_1G
+			      : (!(pa & (PT_SIZE_2M - 1)) && pa + PT_SIZE_2M <= mem) ? PT_SIZE_2M : PT_SIZE_4K;
+		if (pgtable_map(k->pt, PAGE_OFFSET + pa, (uint32_t)(pa >> PAGE_SHIFT), size, PT_PROT_WRITE) != PT_OK)
+			die("kvm: cannot build the direct map at %#llx", (unsigned long long)pa);
+		pa += size;
+	}
+	const struct pgtable_stats *ps = pgtable_stats(k->pt);
+	memcpy(k->boot_maps, ps->mappings, sizeof(k->boot_maps));
+}
 
 struct kvm *kvm_create(struct physmem *pm, const struct params *p)
 {
 	struct kvm *k = xcalloc(1, sizeof(*k));
 	k->pm = pm;
 	k->p = p;
+	k->mapped = p->backing == BACKING_MAPPED;
+	for (int z = 0; z < NR_ZONES; z++)
+		k->wmark_low += pm->buddy->zone[z].watermark_low;
+	/* Boot tables come from the top of the largest reserved range (the
+	 * kernel image: Linux's early page tables live in its brk area). */
+	for (unsigned i = 0; i < p->mem.nreserved; i++) {
+		uint64_t lo = DIV_ROUND_UP(p->mem.reserved[i].start, PAGE_SIZE);
+		uint64_t hi = (p->mem.reserved[i].start + p->mem.reserved[i].size) >> PAGE_SHIFT;
+		hi = MIN(hi, pm->nframes);
+		if (hi > lo && hi - lo > (uint64_t)(k->boot_next - k->boot_low)) {
+			k->boot_low = (uint32_t)lo;
+			k->boot_next = (uint32_t)hi;
+		}
+	}
+	k->booting = true;
+	k->pt = pgtable_create(pm, p->pt_levels == 5 ? 5 : 4, kvm_pt_page_alloc, kvm_pt_page_free, k);
+	if (!k->pt)
+		die("kvm: cannot create the kernel page table");
+	kvm_direct_map_build(k);
+	k->booting = false;
+	arena_init(&k->kmap, KMAP_START >> PAGE_SHIFT, KMAP_SIZE >> PAGE_SHIFT);
+	k->reserve_target = p->pt_reserve;
+	k->reserve = xmalloc((k->reserve_target + 1) * sizeof(*k->reserve));
+	kvm_reserve_refill(k, true);
+	kvm_pt_note(k);
 	return k;
 }
 
@@ -39,55 +517,164 @@ void kvm_destroy(struct kvm *k)
 	while (k->submaps) {
 		struct kvm_submap *s = k->submaps;
 		k->submaps = s->next;
+		if (s->mapped)
+			arena_fini(&s->arena);
 		free(s->name);
 		free(s);
 	}
+	arena_fini(&k->kmap);
+	pgtable_destroy(k->pt);
+	free(k->reserve);
 	free(k);
+}
+
+static void kvm_note_alloc(struct kvm *k, struct kvm_submap *sub, unsigned order)
+{
+	if (sub)
+		sub->used += (uint64_t)PAGE_SIZE << order;
+	k->st.allocs++;
+	k->st.pages_held += 1u << order;
+	if (k->st.pages_held > k->st.peak_pages_held)
+		k->st.peak_pages_held = k->st.pages_held;
+}
+
+static uint64_t kvm_alloc_direct(struct kvm *k, struct kvm_submap *sub, unsigned order, unsigned gfp,
+				 enum frame_owner owner, uint32_t owner_id, enum fail_reason *why)
+{
+	if (sub && sub->used + ((uint64_t)PAGE_SIZE << order) > sub->size) {
+		*why = FAIL_SUBMAP_FULL;
+		return 0;
+	}
+	k->depth = 1;
+	if (k->st.recursion_max < 1)
+		k->st.recursion_max = 1;
+	uint32_t pfn = buddy_alloc(k->pm->buddy, order, gfp);
+	k->depth = 0;
+	if (pfn == PFN_NONE) {
+		*why = FAIL_NOMEM;
+		return 0;
+	}
+	physmem_set_owner(k->pm, pfn, order, owner, owner_id);
+	kvm_note_alloc(k, sub, order);
+	return PAGE_OFFSET + ((uint64_t)pfn << PAGE_SHIFT);
+}
+
+/* Unmap and free the first n pages of a mapped block at va. */
+static void kvm_unmap_pages(struct kvm *k, uint64_t va, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t pva = va + (i << PAGE_SHIFT);
+		struct pt_walk w;
+		if (!pgtable_walk(k->pt, pva, &w) || w.size != PT_SIZE_4K)
+			die("kvm_free: %#llx is not a page mapped by kvm", (unsigned long long)pva);
+		if (pgtable_unmap(k->pt, pva, PT_SIZE_4K) != PT_OK)
+			die("kvm_free: cannot unmap %#llx", (unsigned long long)pva);
+		k->st.unmap_ops++;
+		physmem_set_owner(k->pm, w.pfn, 0, OWNER_NONE, 0);
+		buddy_free(k->pm->buddy, w.pfn, 0);
+	}
+}
+
+static uint64_t kvm_alloc_mapped(struct kvm *k, struct kvm_submap *sub, unsigned order, unsigned gfp,
+				 enum frame_owner owner, uint32_t owner_id, enum fail_reason *why)
+{
+	struct kvm_arena *a = sub ? &sub->arena : &k->kmap;
+	uint64_t vp = arena_alloc(a, order);
+	if (vp == VA_FAIL) {
+		*why = sub ? FAIL_SUBMAP_FULL : FAIL_VA;
+		return 0;
+	}
+	uint64_t va = vp << PAGE_SHIFT, n = 1ull << order, i;
+	k->depth = 1;
+	if (k->st.recursion_max < 1)
+		k->st.recursion_max = 1;
+	for (i = 0; i < n; i++) {
+		uint32_t pfn = buddy_alloc(k->pm->buddy, 0, gfp);
+		if (pfn == PFN_NONE) {
+			*why = FAIL_NOMEM;
+			break;
+		}
+		physmem_set_owner(k->pm, pfn, 0, owner, owner_id);
+		enum pt_result r = pgtable_map(k->pt, va + (i << PAGE_SHIFT), pfn, PT_SIZE_4K, PT_PROT_WRITE);
+		if (r != PT_OK) {
+			if (r != PT_NOMEM)
+				die("kvm: mapping %#llx failed (%d): range allocator and page table disagree",
+				    (unsigned long long)(va + (i << PAGE_SHIFT)), r);
+			physmem_set_owner(k->pm, pfn, 0, OWNER_NONE, 0);
+			buddy_free(k->pm->buddy, pfn, 0);
+			*why = FAIL_PGTABLE;
+			break;
+		}
+		k->st.map_ops++;
+	}
+	k->depth = 0;
+	if (i < n) {   /* roll back: the pages mapped so far, then the range */
+		kvm_unmap_pages(k, va, i);
+		arena_free(a, vp, n);
+		kvm_pt_note(k);
+		return 0;
+	}
+	if (!sub)
+		k->kmap_held += n;
+	kvm_note_alloc(k, sub, order);
+	kvm_pt_note(k);
+	return va;
 }
 
 uint64_t kvm_alloc(struct kvm *k, struct kvm_submap *sub, unsigned order, unsigned gfp,
 		   enum frame_owner owner, uint32_t owner_id, enum fail_reason *why)
 {
-	uint64_t bytes = (uint64_t)PAGE_SIZE << order;
-	if (sub && sub->used + bytes > sub->size) {
+	enum fail_reason dummy;
+	if (!why)
+		why = &dummy;
+	*why = FAIL_NONE;
+	uint64_t va = k->mapped ? kvm_alloc_mapped(k, sub, order, gfp, owner, owner_id, why)
+				: kvm_alloc_direct(k, sub, order, gfp, owner, owner_id, why);
+	if (!va)
 		k->st.failed++;
-		*why = FAIL_SUBMAP_FULL;
-		return 0;
-	}
-	uint32_t pfn = buddy_alloc(k->pm->buddy, order, gfp);
-	if (pfn == PFN_NONE) {
-		k->st.failed++;
-		*why = FAIL_NOMEM;
-		return 0;
-	}
-	physmem_set_owner(k->pm, pfn, order, owner, owner_id);
-	if (sub)
-		sub->used += bytes;
-	k->st.allocs++;
-	k->st.pages_held += 1u << order;
-	if (k->st.pages_held > k->st.peak_pages_held)
-		k->st.peak_pages_held = k->st.pages_held;
-	return PAGE_OFFSET + ((uint64_t)pfn << PAGE_SHIFT);
+	return va;
 }
 
 void kvm_free(struct kvm *k, struct kvm_submap *sub, uint64_t va, unsigned order)
 {
-	uint32_t pfn = kvm_va_to_pfn(k, va);
-	if (pfn == PFN_NONE)
-		die("kvm_free: %#llx is not a kvm address", (unsigned long long)va);
-	physmem_set_owner(k->pm, pfn, order, OWNER_NONE, 0);
-	buddy_free(k->pm->buddy, pfn, order);
+	uint64_t n = 1ull << order;
+	if (!k->mapped) {
+		uint32_t pfn = kvm_va_to_pfn(k, va);
+		if (pfn == PFN_NONE)
+			die("kvm_free: %#llx is not a kvm address", (unsigned long long)va);
+		physmem_set_owner(k->pm, pfn, order, OWNER_NONE, 0);
+		buddy_free(k->pm->buddy, pfn, order);
+	} else {
+		struct kvm_arena *a = sub ? &sub->arena : &k->kmap;
+		uint64_t vp = va >> PAGE_SHIFT;
+		if ((va & (PAGE_SIZE - 1)) || (vp & (n - 1)) || vp < a->base || vp + n > a->base + a->pages)
+			die("kvm_free: %#llx order %u is not a block of %s", (unsigned long long)va, order,
+			    sub ? sub->name : "the kernel map");
+		kvm_unmap_pages(k, va, n);
+		if (!arena_free(a, vp, n))
+			die("kvm_free: range %#llx order %u was not allocated", (unsigned long long)va, order);
+		if (!sub)
+			k->kmap_held -= n;
+		kvm_pt_note(k);
+	}
 	if (sub)
 		sub->used -= (uint64_t)PAGE_SIZE << order;
 	k->st.frees++;
-	k->st.pages_held -= 1u << order;
+	k->st.pages_held -= n;
+	if (k->nreserve < k->reserve_target)
+		kvm_reserve_refill(k, false);
 }
 
 uint32_t kvm_va_to_pfn(const struct kvm *k, uint64_t va)
 {
-	if (va < PAGE_OFFSET || va - PAGE_OFFSET >= k->pm->mem_bytes)
-		return PFN_NONE;
-	return (uint32_t)((va - PAGE_OFFSET) >> PAGE_SHIFT);
+	if (va >= PAGE_OFFSET && va - PAGE_OFFSET < k->pm->mem_bytes)
+		return (uint32_t)((va - PAGE_OFFSET) >> PAGE_SHIFT);
+	if (va >= KMAP_START && va - KMAP_START < KMAP_SIZE) {
+		struct pt_walk w;
+		if (pgtable_walk(k->pt, va, &w))
+			return w.pfn;
+	}
+	return PFN_NONE;
 }
 
 struct kvm_submap *kvm_submap_create(struct kvm *k, const char *name, uint64_t size)
@@ -95,6 +682,20 @@ struct kvm_submap *kvm_submap_create(struct kvm *k, const char *name, uint64_t s
 	struct kvm_submap *s = xcalloc(1, sizeof(*s));
 	s->name = xstrdup(name);
 	s->size = size;
+	if (k->mapped) {
+		/* Carve the range out of the kernel map, 2 MiB aligned so its
+		 * page tables are its own. */
+		uint64_t pages = DIV_ROUND_UP(size, PAGE_SIZE), blk = 0;
+		int32_t t = pages ? arena_find_range(&k->kmap, k->kmap.root, pages, PT_SIZE_2M >> PAGE_SHIFT, &blk)
+				  : SEG_NIL;
+		if (t < 0)
+			die("kvm: no room for submap %s of %llu bytes", name, (unsigned long long)size);
+		arena_take(&k->kmap, t, blk, pages);
+		k->carved += pages;
+		s->va = blk << PAGE_SHIFT;
+		s->mapped = true;
+		arena_init(&s->arena, blk, pages);
+	}
 	s->next = k->submaps;
 	k->submaps = s;
 	return s;
@@ -103,20 +704,104 @@ struct kvm_submap *kvm_submap_create(struct kvm *k, const char *name, uint64_t s
 uint64_t kvm_submap_used(const struct kvm_submap *s) { return s->used; }
 uint64_t kvm_submap_size(const struct kvm_submap *s) { return s->size; }
 const struct kvm_stats *kvm_stats(const struct kvm *k) { return &k->st; }
-struct pgtable *kvm_pgtable(const struct kvm *k) { (void)k; return NULL; }
+struct pgtable *kvm_pgtable(const struct kvm *k) { return k->pt; }
+unsigned kvm_reserve_pages(const struct kvm *k) { return k->nreserve; }
+
+uint64_t kvm_submap_largest_free(const struct kvm_submap *s)
+{
+	if (!s->mapped)
+		return s->size - s->used;
+	int f = arena_maxfit(&s->arena, s->arena.root);
+	return f < 0 ? 0 : (uint64_t)PAGE_SIZE << f;
+}
 
 uint64_t kvm_footprint_bytes(const struct kvm *k)
 {
 	return (k->st.pages_held + k->st.pt_pages) << PAGE_SHIFT;
 }
 
+#define CHECK_FAIL(...) do { snprintf(msg, msglen, __VA_ARGS__); return false; } while (0)
+
+bool kvm_check(const struct kvm *k, char *msg, size_t msglen)
+{
+	if (!pgtable_check(k->pt, msg, msglen))
+		return false;
+	const struct pgtable_stats *ps = pgtable_stats(k->pt);
+	if (k->st.pt_pages != ps->tables_live - k->st.boot_pt_pages)
+		CHECK_FAIL("kvm: pt_pages %llu != %llu live tables - %llu boot",
+			   (unsigned long long)k->st.pt_pages, (unsigned long long)ps->tables_live,
+			   (unsigned long long)k->st.boot_pt_pages);
+	for (unsigned s = 0; s < 3; s++)
+		if (s > 0 && ps->mappings[s] != k->boot_maps[s])
+			CHECK_FAIL("kvm: %llu huge mappings of class %u, the direct map made %llu",
+				   (unsigned long long)ps->mappings[s], s, (unsigned long long)k->boot_maps[s]);
+	uint64_t mapped4k = ps->mappings[0] - k->boot_maps[0];
+	if (!arena_check(&k->kmap, "kernel_map", msg, msglen))
+		return false;
+	uint64_t held = k->kmap_held, sub_bytes = 0;
+	for (const struct kvm_submap *s = k->submaps; s; s = s->next) {
+		sub_bytes += s->used;
+		if (s->used > s->size)
+			CHECK_FAIL("kvm: submap %s uses %llu of %llu bytes", s->name, (unsigned long long)s->used,
+				   (unsigned long long)s->size);
+		if (!s->mapped)
+			continue;
+		if (!arena_check(&s->arena, s->name, msg, msglen))
+			return false;
+		if (s->arena.used << PAGE_SHIFT != s->used)
+			CHECK_FAIL("kvm: submap %s: arena has %llu pages in use, counted %llu bytes", s->name,
+				   (unsigned long long)s->arena.used, (unsigned long long)s->used);
+		held += s->arena.used;
+	}
+	if (k->mapped) {
+		if (mapped4k != k->st.pages_held || held != k->st.pages_held ||
+		    k->kmap.used != k->kmap_held + k->carved)
+			CHECK_FAIL("kvm: %llu pages held, %llu mapped, %llu in ranges (kernel map %llu used, "
+				   "%llu held, %llu carved)", (unsigned long long)k->st.pages_held,
+				   (unsigned long long)mapped4k, (unsigned long long)held,
+				   (unsigned long long)k->kmap.used, (unsigned long long)k->kmap_held,
+				   (unsigned long long)k->carved);
+	} else if (mapped4k != 0 || k->kmap.used != 0 || sub_bytes > k->st.pages_held << PAGE_SHIFT) {
+		CHECK_FAIL("kvm: direct backing with %llu kvm mappings or %llu kernel-map pages",
+			   (unsigned long long)mapped4k, (unsigned long long)k->kmap.used);
+	}
+	if (k->nreserve > k->reserve_target)
+		CHECK_FAIL("kvm: reserve holds %u frames, target %u", k->nreserve, k->reserve_target);
+	for (unsigned i = 0; i < k->nreserve; i++) {
+		const struct frame *f = &k->pm->frames[k->reserve[i]];
+		if (f->state != FRAME_ALLOC_HEAD || f->order != 0 || f->owner != OWNER_RESERVE)
+			CHECK_FAIL("kvm: reserve frame %#x has state %u order %u owner %u", k->reserve[i], f->state,
+				   f->order, f->owner);
+	}
+	return true;
+}
+
 void kvm_report(const struct kvm *k, void (*fn)(void *ctx, const char *key, double v), void *ctx)
 {
 	const struct kvm_stats *ks = &k->st;
+	const struct pgtable_stats *ps = pgtable_stats(k->pt);
 	fn(ctx, "kvm_peak_pages_held", (double)ks->peak_pages_held);
+	fn(ctx, "kvm_allocs", (double)ks->allocs);
+	fn(ctx, "kvm_frees", (double)ks->frees);
+	fn(ctx, "kvm_failed", (double)ks->failed);
 	fn(ctx, "kvm_map_ops", (double)ks->map_ops);
 	fn(ctx, "kvm_unmap_ops", (double)ks->unmap_ops);
+	fn(ctx, "kvm_va_free_ranges", (double)k->kmap.nsegs);
 	fn(ctx, "pt_pages", (double)ks->pt_pages);
+	fn(ctx, "pt_peak_pages", (double)ks->peak_pt_pages);
+	fn(ctx, "pt_boot_pages", (double)ks->boot_pt_pages);
+	static const char *const lvl[PT_MAX_LEVELS + 1] = { NULL, "pt_pages_l1", "pt_pages_l2", "pt_pages_l3",
+							    "pt_pages_l4", "pt_pages_l5" };
+	for (unsigned l = 1; l <= pgtable_levels(k->pt); l++)
+		fn(ctx, lvl[l], (double)ps->tables[l]);
+	fn(ctx, "mappings_4k", (double)ps->mappings[0]);
+	fn(ctx, "mappings_2m", (double)ps->mappings[1]);
+	fn(ctx, "mappings_1g", (double)ps->mappings[2]);
+	fn(ctx, "pt_entries_written", (double)ps->entries_written);
+	fn(ctx, "pt_tables_allocated", (double)ps->tables_allocated);
+	fn(ctx, "pt_tables_freed", (double)ps->tables_freed);
+	fn(ctx, "pt_reserve_pages", (double)k->reserve_target);
 	fn(ctx, "pt_reserve_used", (double)ks->reserve_used);
 	fn(ctx, "pt_recursion_max", (double)ks->recursion_max);
+	fn(ctx, "pt_failed", (double)ks->pt_failed);
 }

@@ -35,6 +35,9 @@ struct kvm_stats {
 	uint64_t pt_pages;         /* page-table pages caused by this kvm's mappings */
 	uint64_t reserve_used;     /* table pages taken from the reserve */
 	uint64_t recursion_max;    /* deepest page-allocator re-entry */
+	uint64_t pt_failed;        /* table pages that could not be had (FAIL_PGTABLE) */
+	uint64_t boot_pt_pages;    /* the direct map's tables: the kernel's, not in the footprint */
+	uint64_t peak_pt_pages;    /* peak of pt_pages */
 };
 
 struct kvm *kvm_create(struct physmem *pm, const struct params *p);
@@ -62,7 +65,17 @@ uint64_t kvm_submap_used(const struct kvm_submap *s);
 uint64_t kvm_submap_size(const struct kvm_submap *s);
 
 const struct kvm_stats *kvm_stats(const struct kvm *k);
-struct pgtable *kvm_pgtable(const struct kvm *k);   /* NULL until issue 5 */
+struct pgtable *kvm_pgtable(const struct kvm *k);
+
+/* Frames now in the page-table reserve (--pt-reserve). */
+unsigned kvm_reserve_pages(const struct kvm *k);
+
+/* Largest block a submap can still hand out in one piece, in bytes
+ * (mapped: the largest naturally aligned free block; direct: bytes left). */
+uint64_t kvm_submap_largest_free(const struct kvm_submap *s);
+
+/* Every kvm invariant (see kvm.c) and the page table's; O(tables + ranges). */
+bool kvm_check(const struct kvm *k, char *msg, size_t msglen);
 
 /* Footprint of what the back end holds through kvm, in bytes. */
 uint64_t kvm_footprint_bytes(const struct kvm *k);

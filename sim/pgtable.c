@@ -34,8 +34,10 @@
  *      pfn aligned to their size;
  *   4. per-level table counts and per-size mapping counts equal the
  *      statistics;
- *   5. with a physmem, every table frame is allocated and owned by
- *      OWNER_PGTABLE with owner_id = level.
+ *   5. with a physmem, every table frame is an allocated order-0 frame
+ *      owned by OWNER_PGTABLE with owner_id = level, or a frame of memory
+ *      reserved at boot (state RESERVED, owner RESERVE: early page tables
+ *      taken before the page allocator runs, see kvm.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -405,8 +407,10 @@ bool pgtable_check(const struct pgtable *pt, char *msg, size_t msglen)
 			if (n->pfn >= pt->pm->nframes)
 				CHECK_FAIL("pgtable: table %u frame %#x beyond memory", t, n->pfn);
 			const struct frame *f = &pt->pm->frames[n->pfn];
-			if (f->owner != OWNER_PGTABLE || f->owner_id != l ||
-			    (f->state != FRAME_ALLOC_HEAD && f->state != FRAME_RESERVED))
+			bool boot = f->state == FRAME_RESERVED && f->owner == OWNER_RESERVE;
+			bool page = f->state == FRAME_ALLOC_HEAD && f->order == 0 && f->owner == OWNER_PGTABLE &&
+				    f->owner_id == l;
+			if (!boot && !page)
 				CHECK_FAIL("pgtable: table %u frame %#x has state %u owner %u/%u, expected pgtable/%u",
 					   t, n->pfn, f->state, f->owner, f->owner_id, l);
 		}
