@@ -163,6 +163,8 @@ static bool slub_geometry(uint32_t object_size, uint32_t align, const struct par
 	g->size = (uint32_t)size;
 	g->order = (uint32_t)order;
 	g->objects = (uint32_t)((PAGE_SIZE << order) / size);
+	if (g->objects > SLUB_MAX_OBJS)
+		return false;
 	g->min_order = order_for_bytes(size);
 	g->min_objects = (uint32_t)((PAGE_SIZE << g->min_order) / size);
 	if (g->min_order > g->order) {   /* s->min never exceeds s->oo */
@@ -835,41 +837,60 @@ static void slub_free(struct allocator *a, int cache, uint64_t addr, uint32_t si
 	}
 }
 
-/* kmem_cache_shrink() of every cache. */
+#define SLUB_SHRINK_PROMOTE_MAX 32u
+
+/*
+ * kmem_cache_shrink() of every cache (__kmem_cache_do_shrink): flush the
+ * CPU slabs, free every empty node-partial slab, and move the slabs with
+ * 1..32 free objects to the head of the list, fewest free first. Linux
+ * moves each such slab to the head of a per-count bucket (reversing the
+ * order within a bucket) and splices the buckets in; slabs with more free
+ * objects keep their order behind them.
+ */
+static void slub_shrink(struct slub *s, struct slub_cache *c)
+{
+	slub_flush_all(s, c);
+	uint32_t n = 0, nb[SLUB_SHRINK_PROMOTE_MAX + 1] = { 0 };
+	int32_t *seq = xmalloc((c->nr_partial + 1) * sizeof(*seq));
+	for (int32_t si = c->partial_head; si != SLUB_NONE;) {
+		int32_t nx = s->slabs[si].lnext;
+		if (s->slabs[si].inuse == 0) {
+			slub_partial_remove(s, c, si);
+			slub_slab_discard(s, si);
+		} else {
+			uint32_t f = s->slabs[si].count;
+			nb[f <= SLUB_SHRINK_PROMOTE_MAX ? f - 1 : SLUB_SHRINK_PROMOTE_MAX]++;
+			seq[n++] = si;
+		}
+		si = nx;
+	}
+	/* bucket b (free = b + 1) starts at pos[b]; bucket 32 = the rest */
+	uint32_t pos[SLUB_SHRINK_PROMOTE_MAX + 1], at = 0;
+	for (uint32_t b = 0; b <= SLUB_SHRINK_PROMOTE_MAX; b++) {
+		pos[b] = at;
+		at += nb[b];
+	}
+	int32_t *out = xmalloc((n + 1) * sizeof(*out));
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t f = s->slabs[seq[i]].count;
+		if (f <= SLUB_SHRINK_PROMOTE_MAX)   /* reversed within the bucket */
+			out[pos[f - 1] + --nb[f - 1]] = seq[i];
+		else
+			out[pos[SLUB_SHRINK_PROMOTE_MAX]++] = seq[i];
+	}
+	c->partial_head = c->partial_tail = SLUB_NONE;
+	c->nr_partial = 0;
+	for (uint32_t i = 0; i < n; i++)
+		slub_partial_add(s, c, out[i], true);
+	free(seq);
+	free(out);
+}
+
 static void slub_reclaim(struct allocator *a)
 {
 	struct slub *s = slub_of(a);
-	for (uint32_t ci = 0; ci < s->ncaches; ci++) {
-		struct slub_cache *c = &s->caches[ci];
-		slub_flush_all(s, c);
-		/* free the empty slabs; rebuild the list fullest first (stable) */
-		uint32_t n = 0;
-		int32_t *order = xmalloc((c->nr_partial + 1) * sizeof(*order));
-		for (int32_t si = c->partial_head; si != SLUB_NONE;) {
-			int32_t nx = s->slabs[si].lnext;
-			if (s->slabs[si].inuse == 0) {
-				slub_partial_remove(s, c, si);
-				slub_slab_discard(s, si);
-			} else {
-				order[n++] = si;
-			}
-			si = nx;
-		}
-		for (uint32_t i = 1; i < n; i++) {      /* insertion sort by free count */
-			int32_t x = order[i];
-			uint32_t j = i;
-			while (j > 0 && s->slabs[order[j - 1]].count > s->slabs[x].count) {
-				order[j] = order[j - 1];
-				j--;
-			}
-			order[j] = x;
-		}
-		c->partial_head = c->partial_tail = SLUB_NONE;
-		c->nr_partial = 0;
-		for (uint32_t i = 0; i < n; i++)
-			slub_partial_add(s, c, order[i], true);
-		free(order);
-	}
+	for (uint32_t ci = 0; ci < s->ncaches; ci++)
+		slub_shrink(s, &s->caches[ci]);
 }
 
 /* ---- reporting and checking -------------------------------------------- */

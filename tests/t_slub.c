@@ -197,6 +197,46 @@ static void t_min_partial(void)
 	sim_destroy(s);
 }
 
+/*
+ * kmem_cache_shrink's order, worked by hand. 1024-byte objects, 16 per
+ * slab, cpu_partial_slabs 3. CPU 0 fills slabs S1..S4 (S4 stays its CPU
+ * slab). CPU 1 frees 3 objects of S1, 1 of S2, 5 of S3 (each full slab goes
+ * to CPU 1's partial list: [S3 S2 S1]) and 1 of S4 (frozen on CPU 0: stays).
+ * Shrink: S4 is deactivated to the node tail (it had remote frees), then
+ * CPU 1's list drains: node = [S4 S3 S2 S1] with 1, 5, 1, 3 free. Linux
+ * promotes by free count, reversing within a count: [S2 S4 S1 S3].
+ * CPU 0's next alloc takes S2 (get_partial_node) and moves S4 then S1 to
+ * its partial list (S1 on top): allocs return S2's object, then S1's last
+ * freed object.
+ */
+static void t_shrink_order(void)
+{
+	struct sim *s = mk(64 * MIB, false);
+	if (!s) { CHECK(0); return; }
+	struct allocator *a = s->a;
+	const struct allocator_ops *o = a->ops;
+	int c = o->cache_create(a, "t-shrink", 1024, 8);
+	uint64_t v[64];
+	for (int i = 0; i < 64; i++)
+		v[i] = o->alloc(a, c, 1024, 0, 0);
+	for (int k = 0; k < 4; k++)        /* slabs are contiguous in object order */
+		CHECK_EQ(v[16 * k + 15], v[16 * k] + 15 * 1024);
+	o->free(a, c, v[0], 1024, 1); o->free(a, c, v[1], 1024, 1); o->free(a, c, v[2], 1024, 1);
+	o->free(a, c, v[16 + 7], 1024, 1);
+	for (int i = 0; i < 5; i++)
+		o->free(a, c, v[32 + i], 1024, 1);
+	o->free(a, c, v[48 + 9], 1024, 1);
+	CHECK_EQ(rep(s, "slub_cpu_partial_free"), 3);
+	o->reclaim(a);
+	CHECK(ok_check(s, "after shrink", 0));
+	CHECK_EQ(o->alloc(a, c, 1024, 0, 0), v[16 + 7]);    /* S2 first */
+	CHECK_EQ(o->alloc(a, c, 1024, 0, 0), v[2]);         /* then S1, LIFO */
+	CHECK_EQ(rep(s, "slub_node_partial_alloc"), 1);
+	CHECK_EQ(rep(s, "slub_cpu_partial_alloc"), 1);
+	CHECK(ok_check(s, "after allocs", 0));
+	sim_destroy(s);
+}
+
 /* kmalloc size classes and kmalloc_large */
 static struct cache_info rows_seen[64];
 static int nrows;
@@ -528,6 +568,7 @@ int main(void)
 	RUN(t_geometry_known_answers);
 	RUN(t_local_and_remote_free);
 	RUN(t_min_partial);
+	RUN(t_shrink_order);
 	RUN(t_kmalloc_classes);
 	RUN(t_merge_on_off);
 	RUN(t_check_catches);
