@@ -718,6 +718,10 @@ static int ftrace_line(struct trace_replay_state *st, struct slice l)
 			return -1;
 		if (kind == TEV_PAGE_FREE && need_u32(st, f.has_order, f.order, "order", &order))
 			return -1;
+		if (key == 0) {   /* no page: nothing was freed */
+			st->ts->other++;
+			return 0;
+		}
 		trace_emit(st, EV_PAGE_FREE, key, order, 0, (unsigned)cpu, 0, when);
 		return 0;
 	}

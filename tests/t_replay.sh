@@ -58,9 +58,11 @@ backends=$($KMEMSIM list | awk '{print $1}')
 [ -n "$backends" ] && ok replay_list || notok replay_list "kmemsim list printed nothing"
 for b in $backends; do
 	rm -f "$TMP/r.db"
-	if ! $KMEMSIM run --allocator "$b" --mem 1G --trace "$TRACE" --db "$TMP/r.db" \
-		--check-every 997 --no-progress >"$TMP/out.$b" 2>"$TMP/err.$b"; then
-		notok "replay_$b" "exit $? $(tail -n 3 "$TMP/err.$b" | tr '\n' ' ')"
+	$KMEMSIM run --allocator "$b" --mem 1G --trace "$TRACE" --db "$TMP/r.db" \
+		--check-every 997 --no-progress >"$TMP/out.$b" 2>"$TMP/err.$b"
+	rc=$?
+	if [ "$rc" != 0 ]; then
+		notok "replay_$b" "exit $rc: $(tail -n 3 "$TMP/err.$b" | tr '\n' ' ')"
 		continue
 	fi
 	bad=""
