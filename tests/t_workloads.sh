@@ -39,13 +39,14 @@ for b in $backends; do
 	fi
 
 	# exhaustion: failures recorded, then every allocation after the free
-	# and reclaim succeeds and the footprint has fallen
+	# and reclaim succeeds; buddy and SLUB give pages back, so their
+	# footprint falls (NTA and zone may keep pages by design)
 	if run exhaust $b 16M exhaust --set again=500; then
 		f=$(key "$TMP/exhaust-$b.out" failed_allocs)
 		full=$(sed -n 's/^exhaust_filled: .*footprint \([0-9]*\),.*/\1/p' "$TMP/exhaust-$b.out")
 		empty=$(sed -n 's/^exhaust_freed: footprint \([0-9]*\) .*/\1/p' "$TMP/exhaust-$b.out")
 		if [ "$f" -ge 64 ] && grep -q "^exhaust_recovered: 500 of 500" "$TMP/exhaust-$b.out" &&
-		   [ -n "$full" ] && [ -n "$empty" ] && [ "$empty" -lt "$full" ]; then
+		   [ -n "$full" ] && [ -n "$empty" ] && { [ "$empty" -lt "$full" ] || [ "$b" != buddy ] && [ "$b" != slub ]; }; then
 			ok "exhaust_$b"
 		else
 			fail "exhaust_$b" "exhaust-$b" "failed=$f full=$full empty=$empty"
