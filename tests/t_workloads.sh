@@ -46,7 +46,7 @@ for b in $backends; do
 		full=$(sed -n 's/^exhaust_filled: .*footprint \([0-9]*\),.*/\1/p' "$TMP/exhaust-$b.out")
 		empty=$(sed -n 's/^exhaust_freed: footprint \([0-9]*\) .*/\1/p' "$TMP/exhaust-$b.out")
 		if [ "$f" -ge 64 ] && grep -q "^exhaust_recovered: 500 of 500" "$TMP/exhaust-$b.out" &&
-		   [ -n "$full" ] && [ -n "$empty" ] && { [ "$empty" -lt "$full" ] || [ "$b" != buddy ] && [ "$b" != slub ]; }; then
+		   [ -n "$full" ] && [ -n "$empty" ] && { [ "$empty" -lt "$full" ] || { [ "$b" != buddy ] && [ "$b" != slub ]; }; }; then
 			ok "exhaust_$b"
 		else
 			fail "exhaust_$b" "exhaust-$b" "failed=$f full=$full empty=$empty"
