@@ -155,6 +155,14 @@ local u, e = 0, 0
 for i = 1, 100000 do u = u + sim.rand.uniform(2, 4); e = e + sim.rand.exponential(50) end
 print("lua_rand", c[10], c[20], table.concat(r, ","), string.format("%.2f %.1f", u / 1e5, e / 1e5))
 print("lua_seed_refused", pcall(math.randomseed, 5) == false)
+-- means: lognormal exp(mu + sigma^2/2) = 1.1331, pareto xm*alpha/(alpha-1) = 1.5
+local ln, pa = 0, 0
+for i = 1, 200000 do ln = ln + sim.rand.lognormal(0, 0.5); pa = pa + sim.rand.pareto(1, 3) end
+local d2 = sim.rand.empirical { values = {7, 8, 9}, weights = {0, 1, 0} }
+local only8 = true
+for i = 1, 1000 do if d2() ~= 8 then only8 = false end end
+print("lua_moments", math.abs(ln / 2e5 - 1.1331) < 0.01, math.abs(pa / 2e5 - 1.5) < 0.02, only8)
+print("lua_exit_refused", pcall(os.exit, 0) == false)
 LUA
 $RUN --no-db --seed 3 "$TMP/rand.lua" >"$TMP/r1.out" 2>&1
 $RUN --no-db --seed 3 "$TMP/rand.lua" >"$TMP/r2.out" 2>&1
@@ -162,7 +170,8 @@ $RUN --no-db --seed 4 "$TMP/rand.lua" >"$TMP/r3.out" 2>&1
 set -- $(grep '^lua_rand' "$TMP/r1.out")
 if [ $# = 6 ] && [ "$2" -gt 24315 ] && [ "$2" -lt 25685 ] && [ $(($2 + $3)) = 100000 ] &&
    [ "$5" = 3.00 ] && awk -v e="$6" 'BEGIN { exit !(e > 49.5 && e < 50.5) }' &&
-   grep -q "^lua_seed_refused	true" "$TMP/r1.out" &&
+   grep -q "^lua_seed_refused	true" "$TMP/r1.out" && grep -q "^lua_moments	true	true	true" "$TMP/r1.out" &&
+   grep -q "^lua_exit_refused	true" "$TMP/r1.out" &&
    [ "$(grep '^lua_rand' "$TMP/r1.out")" = "$(grep '^lua_rand' "$TMP/r2.out")" ] &&
    [ "$(grep '^lua_rand' "$TMP/r1.out")" != "$(grep '^lua_rand' "$TMP/r3.out")" ]; then
 	ok lua_random

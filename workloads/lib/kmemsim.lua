@@ -348,6 +348,12 @@ math.randomseed = function()
 	error("math.randomseed: the seed is kmemsim's --seed", 2)
 end
 
+-- os.exit would end the process before the run is recorded; a script ends
+-- by returning (or by error(), which marks the run failed).
+os.exit = function()
+	error("os.exit: return from the script instead (the run must be recorded)", 2)
+end
+
 -- ---- a free-standing buddy allocator (allocators/buddy.c) ----
 
 local buddy_mt = {}
