@@ -478,10 +478,14 @@ static int kmem_fields_parse(struct trace_replay_state *st, const char *p, const
 			p++;
 		if (p == e)
 			break;
-		const char *tok = p;
-		while (p < e && !is_space(*p))
-			p++;
-		const char *eq = memchr(tok, '=', (size_t)(p - tok));
+		const char *tok = p, *eq = NULL, *eq2 = NULL;
+		for (; p < e && !is_space(*p); p++)
+			if (*p == '=') {
+				if (!eq)
+					eq = p;
+				else if (!eq2)
+					eq2 = p;
+			}
 		if (!eq || eq == tok) {
 			/* %pS of module code: "func+0x1/0x2 [module]" */
 			if (after_call_site && *tok == '[' && p[-1] == ']') {
@@ -493,7 +497,6 @@ static int kmem_fields_parse(struct trace_replay_state *st, const char *p, const
 		}
 		struct slice key = { tok, eq }, val = { eq + 1, p };
 		/* trace-cmd's kmem plugin can drop the blank: "bytes_req=56bytes_alloc=64" */
-		const char *eq2 = memchr(val.p, '=', (size_t)(val.e - val.p));
 		if (eq2) {
 			const char *k2 = eq2;
 			while (k2 > val.p && ((k2[-1] >= 'a' && k2[-1] <= 'z') || k2[-1] == '_'))

@@ -114,6 +114,21 @@ static void t_format_current(void)
 	sim_destroy(s);
 }
 
+/* --no-page-events: the four page events of the same file become "other". */
+static void t_no_page_events(void)
+{
+	struct sim *s = mk(1);
+	struct trace_stats ts;
+	char err[512];
+	prm.page_events = false;
+	CHECK_EQ(replay(s, "tests/data/trace-current.txt", false, &ts, err), 0);
+	CHECK_EQ(ts.events, 10);
+	CHECK_EQ(ts.other, 6);
+	CHECK_EQ(s->st.page_allocs, 0);
+	CHECK_EQ(s->st.allocs, 6);
+	sim_destroy(s);
+}
+
 /* Old kernel (4.x): hex call sites, no name/accounted, *_node events,
  * ptr=(null), decimal pfn, cold=, a failed page alloc (page=(null) pfn=0)
  * and an event we do not replay: 2 other. Live: 640+4096+256+200+256 = 5448
@@ -476,6 +491,7 @@ int main(void)
 		return 2;
 	}
 	RUN(t_format_current);
+	RUN(t_no_page_events);
 	RUN(t_format_old);
 	RUN(t_format_trace_cmd);
 	RUN(t_format_mtrace);
