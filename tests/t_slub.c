@@ -27,9 +27,12 @@
 
 static struct params P;
 
+static enum backing backing = BACKING_DIRECT;
+
 static struct sim *mk(uint64_t mem, bool no_merge)
 {
 	params_init(&P);
+	P.backing = backing;
 	P.allocator = "slub";
 	P.db = NULL;
 	P.check_every = 0;
@@ -570,6 +573,15 @@ static void random_run(long ops, unsigned maxlive, long check_every, uint64_t se
 }
 
 static void t_check_every_op(void) { random_run(30000, 600, 1, 7); }
+
+/* The same with the mapped kernel map (order-0 frames behind each slab):
+ * the page -> slab link must hold for every page of a slab. */
+static void t_check_every_op_mapped(void)
+{
+	backing = BACKING_MAPPED;
+	random_run(20000, 600, 1, 9);
+	backing = BACKING_DIRECT;
+}
 static void t_million_ops_shadow(void) { random_run(1000000, 20000, 100000, 8); }
 
 /* ---- exhaustion ------------------------------------------------------------ */
@@ -623,6 +635,7 @@ int main(void)
 	RUN(t_merge_on_off);
 	RUN(t_check_catches);
 	RUN(t_check_every_op);
+	RUN(t_check_every_op_mapped);
 	RUN(t_million_ops_shadow);
 	RUN(t_exhaustion);
 	return check_done();
