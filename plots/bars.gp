@@ -19,6 +19,7 @@ plot data using 3:xtic(1) lc rgb '#D55E00'
 set title 'J&W #4: (max F - max R)/max R' font fsmall
 plot data using 4:xtic(1) lc rgb '#009E73'
 set title 'failed allocations' font fsmall
-set yrange [0:1<*]
+stats data using 5 nooutput
+if (STATS_max <= 0) { set yrange [0:1] }
 plot data using 5:xtic(1) lc rgb '#CC79A7'
 unset multiplot

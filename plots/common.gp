@@ -12,7 +12,7 @@ if (term eq 'svg') {
     if (term eq 'pngcairo') {
         set terminal pngcairo size 1050, int(710*h) noenhanced font 'Helvetica,26' linewidth 3 background '#ffffff'
     } else {
-        set terminal png size 1050, int(710*h) font 'Helvetica,26' linewidth 3 background '#ffffff'
+        set terminal png size 1050, int(710*h) font 'Sans,26' linewidth 3 background '#ffffff'
     }
 }
 set output out

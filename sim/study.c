@@ -266,7 +266,7 @@ static bool write_timeseries(struct plot_ctx *pc, const struct run_info *r)
 			/* undefined ratios (A or F = 0) are NaN: gnuplot leaves a gap */
 			double in = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5);
 			double ov = sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6);
-			fprintf(f, "%.9f\t%lld\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%lld\t%lld\n",
+			fprintf(f, "%.9f\t%lld\t%.9f\t%.9f\t%.9f\t%.6f\t%.6f\t%lld\t%lld\n",
 				(double)sqlite3_column_int64(st, 0) * 1e-9, (long long)sqlite3_column_int64(st, 1),
 				(double)sqlite3_column_int64(st, 2) / MIB, (double)sqlite3_column_int64(st, 3) / MIB,
 				(double)sqlite3_column_int64(st, 4) / MIB, in, ov, (long long)sqlite3_column_int64(st, 7),
@@ -382,7 +382,7 @@ static void plot_caches(struct plot_ctx *pc, const struct run_info *r)
 	st = prep(pc->db,
 		"SELECT name, active_objs * objsize, (num_objs - active_objs) * objsize,"
 		" max(num_slabs * pagesperslab * 4096 - num_objs * objsize, 0), num_slabs * pagesperslab"
-		" FROM cache_samples WHERE run_id=? AND seq=? ORDER BY num_slabs * pagesperslab DESC, name LIMIT 12");
+		" FROM cache_samples WHERE run_id=? AND seq=? AND num_slabs > 0 ORDER BY num_slabs * pagesperslab DESC, name LIMIT 12");
 	if (!st)
 		return;
 	sqlite3_bind_int64(st, 1, r->id);
@@ -526,7 +526,7 @@ static void plot_bitmap(struct plot_ctx *pc, const struct run_info *r)
 		}
 		fclose(f);
 		snprintf(vars, sizeof(vars), "data='%s'; mode='granule'; ttl='%s'; npages=%llu; granule=%llu; "
-			 "sub='snapshot %sat event %lld: %llu pages held, %llu-byte granules'",
+			 "sub='snapshot %sat event %lld: %llu pages, %llu B granules'",
 			 path, t, (unsigned long long)nheld, (unsigned long long)granule, label, events,
 			 (unsigned long long)nheld, (unsigned long long)granule);
 	} else {
@@ -556,7 +556,7 @@ static void plot_bitmap(struct plot_ctx *pc, const struct run_info *r)
 		}
 		fclose(f);
 		snprintf(vars, sizeof(vars), "data='%s'; mode='heat'; ttl='%s'; cols=%llu; rows=%llu; "
-			 "sub='snapshot %sat event %lld: %llu pages held, %llu per cell'; "
+			 "sub='snapshot %sat event %lld: %llu pages, %llu per cell'; "
 			 "base_mib=%.6f; row_mib=%.6f; cell_kib=%llu",
 			 path, t, (unsigned long long)cols, (unsigned long long)rows, label, events,
 			 (unsigned long long)nheld, (unsigned long long)k, (double)first * PAGE_SIZE / MIB,

@@ -1,0 +1,68 @@
+#!/bin/sh
+# demo.sh (make demo) - the standard study: every back end on the real
+# trace in tests/data and on each workload in workloads/, into a fresh
+# results.db, then every figure into plots/out/ with plots/out/index.html.
+#
+# Each input is one `kmemsim compare` (all back ends in parallel, one
+# child per CPU) labelled demo-NAME. Workloads get small parameters so the
+# whole study stays under five minutes on two cores; a workload this
+# script does not know runs with its defaults, stopped after 120 s.
+# Exit status: 0 when every run succeeded, 1 when some failed (the report
+# is written all the same, from the runs that finished).
+cd "$(dirname "$0")/.." || exit 2
+KMEMSIM=${KMEMSIM:-./kmemsim}
+DB=${DEMO_DB:-results.db}
+OUT=${DEMO_OUT:-plots/out}
+start=$(date +%s)
+say() { printf 'demo [%3ds] %s\n' $(( $(date +%s) - start )) "$*"; }
+
+for f in "$DB" "$DB-wal" "$DB-shm"; do
+	[ -e "$f" ] && mv -f "$f" "$f.old"
+done
+mkdir -p "$OUT" && rm -f "$OUT"/*.png "$OUT"/*.svg "$OUT"/*.tsv "$OUT"/index.html
+
+backends=$($KMEMSIM list | awk '{print $1}' | tr '\n' ' ')
+say "back ends: $backends"
+failed=0
+
+# compare NAME INPUT-ARGS...: one input, every back end
+compare() {
+	name=$1; shift
+	say "$name: running every back end"
+	if ! timeout 240 $KMEMSIM compare --db "$DB" --study "demo-$name" --no-plot \
+		--snapshot-every 20000 "$@" >"$OUT/compare-$name.txt" 2>"$OUT/compare-$name.err"; then
+		failed=$((failed + 1))
+		say "$name: some runs FAILED: $(grep -i 'failed' "$OUT/compare-$name.err" | head -3 | tr '\n' ' ')"
+	fi
+	awk '$1 ~ /^[0-9]+$/ { printf "    %s. %-6s peak footprint %9.3f MiB  J&W#4 %8.3f  failed %s\n", $1, $2, $4, $6, $8 }' \
+		"$OUT/compare-$name.txt"
+}
+
+compare gcc-small --trace tests/data/gcc-small.ftrace.xz
+
+for w in workloads/*.lua; do
+	[ -e "$w" ] || continue
+	name=$(basename "$w" .lua)
+	case "$name" in
+	bench) say "bench: skipped (a speed benchmark: make bench)"; continue ;;
+	buddy-slides) set -- ;;
+	exhaust) set -- --mem 64M --set limit=200000 ;;
+	hostage) set -- --set n=20000 ;;
+	kernel-objects) set -- --set n=50000 ;;
+	net-packets) set -- --set packets=20000 ;;
+	nta-fragmentation) set -- --mem 64M --set limit=200000 ;;
+	phases) set -- --set ramp=5000 --set peak_size=3000 --set plateau=10000 ;;
+	*) set -- ;;
+	esac
+	compare "$name" "$@" "$w"
+done
+
+say "drawing figures into $OUT"
+if ! $KMEMSIM plot --db "$DB" --out "$OUT" 2>"$OUT/plot.err"; then
+	failed=$((failed + 1))
+	say "plot: $(tail -n 3 "$OUT/plot.err" | tr '\n' ' ')"
+fi
+n=$(ls "$OUT"/*.png 2>/dev/null | wc -l)
+say "done: $n figures, report $OUT/index.html, database $DB"
+[ $failed -eq 0 ] || { say "$failed inputs had failed runs (see $OUT/compare-*.err)"; exit 1; }
+exit 0
