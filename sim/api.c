@@ -61,6 +61,10 @@ const char *kms_error(void)
 double kms_alloc(uint32_t size, int32_t cache, uint32_t cpu, uint32_t gfp, double lifetime_ns)
 {
 	struct sim *s = api_sim;
+	if (__builtin_expect(!s, 0)) {
+		snprintf(api_err, sizeof(api_err), "alloc: no simulation is running");
+		return -1;
+	}
 	if (__builtin_expect(size == 0 || (uint32_t)cache > s->ncaches || !(lifetime_ns >= 0)
 			     || lifetime_ns > EXACT_MAX, 0)) {
 		if (size == 0)
@@ -81,12 +85,13 @@ void kms_free(double handle, uint32_t cpu)
 	uint64_t key = handle >= 0 && handle <= EXACT_MAX ? (uint64_t)handle : UINT64_MAX;
 	if ((double)key != handle)
 		key = UINT64_MAX;
-	sim_free(api_sim, key, cpu);
+	if (__builtin_expect(api_sim != NULL, 1))
+		sim_free(api_sim, key, cpu);
 }
 
 int32_t kms_owner_cpu(double handle)
 {
-	if (!(handle >= 1 && handle <= EXACT_MAX))
+	if (!api_sim || !(handle >= 1 && handle <= EXACT_MAX))
 		return -1;
 	const struct obj *o = objtab_lookup(&api_sim->objs, (uint64_t)handle);
 	return o ? o->cpu : -1;
@@ -94,7 +99,7 @@ int32_t kms_owner_cpu(double handle)
 
 int32_t kms_cache(const char *name, uint32_t size, uint32_t align)
 {
-	if (!name || !*name || size == 0 || (align & (align - 1))) {
+	if (!api_sim || !name || !*name || size == 0 || (align & (align - 1))) {
 		snprintf(api_err, sizeof(api_err), "cache: needs a name, a size >= 1 and a power-of-two alignment");
 		return -2;
 	}
@@ -103,28 +108,32 @@ int32_t kms_cache(const char *name, uint32_t size, uint32_t align)
 
 void kms_advance(double ns)
 {
-	if (ns > 0 && ns <= EXACT_MAX)
+	if (api_sim && ns > 0 && ns <= EXACT_MAX)
 		sim_advance(api_sim, (uint64_t)ns);
 }
 
 double kms_now(void)
 {
-	return (double)api_sim->now;
+	return api_sim ? (double)api_sim->now : 0;
 }
 
-void kms_drain(void) { sim_drain(api_sim); }
-void kms_sample(void) { sim_sample(api_sim); }
-void kms_snapshot(const char *label) { metrics_snapshot(api_sim, label && *label ? label : NULL); }
-void kms_reclaim(void) { sim_reclaim(api_sim); }
-uint32_t kms_cpus(void) { return api_sim->p->cpus; }
-uint64_t kms_seed(void) { return api_sim->p->seed; }
-const char *kms_allocator(void) { return api_sim->a->ops->name; }
+/* Every call below is a no-op (or a neutral answer) without a simulation:
+ * `kmemsim describe` loads the API but runs nothing. */
+void kms_drain(void) { if (api_sim) sim_drain(api_sim); }
+void kms_sample(void) { if (api_sim) sim_sample(api_sim); }
+void kms_snapshot(const char *label) { if (api_sim) metrics_snapshot(api_sim, label && *label ? label : NULL); }
+void kms_reclaim(void) { if (api_sim) sim_reclaim(api_sim); }
+uint32_t kms_cpus(void) { return api_sim ? api_sim->p->cpus : 1; }
+uint64_t kms_seed(void) { return api_sim ? api_sim->p->seed : 0; }
+const char *kms_allocator(void) { return api_sim ? api_sim->a->ops->name : ""; }
 
 void kms_stats(struct kms_stats *out)
 {
 	const struct sim *s = api_sim;
-	const struct sim_stats *st = &s->st;
 	memset(out, 0, sizeof(*out));
+	if (!s)
+		return;
+	const struct sim_stats *st = &s->st;
 	out->events = st->events;
 	out->allocs = st->allocs;
 	out->frees = st->frees;
@@ -172,7 +181,8 @@ static void report_add(void *ctx, const char *key, double v)
 int32_t kms_report_collect(void)
 {
 	report_clear();
-	sim_report(api_sim, report_add, NULL);
+	if (api_sim)
+		sim_report(api_sim, report_add, NULL);
 	return nreport;
 }
 
@@ -181,9 +191,17 @@ double kms_report_value(int32_t i) { return i >= 0 && i < nreport ? report[i].va
 
 /* ---- randomness ---- */
 
+/* The engine's generator; without a simulation (describe) a fixed one, so
+ * nothing crashes and nothing depends on the host. */
+static struct rng *api_rng(void)
+{
+	static struct rng idle = { { 1, 2, 3, 4 } };
+	return api_sim ? &api_sim->rng : &idle;
+}
+
 double kms_rand_uniform(double a, double b)
 {
-	return a + (b - a) * rng_double(&api_sim->rng);
+	return a + (b - a) * rng_double(api_rng());
 }
 
 double kms_rand_int(double lo, double hi)
@@ -192,12 +210,12 @@ double kms_rand_int(double lo, double hi)
 		return lo;
 	lo = ceil(lo);
 	hi = floor(hi);
-	return lo + (double)rng_below(&api_sim->rng, (uint64_t)(hi - lo) + 1);
+	return lo + (double)rng_below(api_rng(), (uint64_t)(hi - lo) + 1);
 }
 
-double kms_rand_exponential(double mean) { return rng_exponential(&api_sim->rng, mean); }
-double kms_rand_lognormal(double mu, double sigma) { return rng_lognormal(&api_sim->rng, mu, sigma); }
-double kms_rand_pareto(double xm, double alpha) { return rng_pareto(&api_sim->rng, xm, alpha); }
+double kms_rand_exponential(double mean) { return rng_exponential(api_rng(), mean); }
+double kms_rand_lognormal(double mu, double sigma) { return rng_lognormal(api_rng(), mu, sigma); }
+double kms_rand_pareto(double xm, double alpha) { return rng_pareto(api_rng(), xm, alpha); }
 
 struct rng_empirical *kms_empirical_create(const double *values, const double *weights, int32_t n)
 {
@@ -208,7 +226,7 @@ struct rng_empirical *kms_empirical_create(const double *values, const double *w
 
 double kms_empirical_draw(struct rng_empirical *e)
 {
-	return rng_empirical_draw(e, &api_sim->rng);
+	return rng_empirical_draw(e, api_rng());
 }
 
 void kms_empirical_destroy(struct rng_empirical *e)
