@@ -326,6 +326,20 @@ static void t_long_line(void)
 	/* the first good line decides the format: mtrace */
 	CHECK_EQ(ts.events, 1);
 	free(text);
+	/* longer than the read buffer: discarded across several reads */
+	n = 3 * 1024 * 1024 + 17;
+	text = malloc(n + 64);
+	memcpy(text, "+ 0x10 0x20\n", 12);
+	memset(text + 12, '@', n - 12);
+	k = snprintf(text + n, 64, "\n- 0x10\n+ 0x30 0x40");
+	path = write_tmp("longer.txt", text, n + (size_t)k);
+	CHECK_EQ(replay(s, path, false, &ts, err), 2);
+	CHECK_MSG(strstr(err, "longer.txt:2: line longer than") != NULL, "err '%s'", err);
+	CHECK_EQ(replay(s, path, true, &ts, err), 0);
+	CHECK_EQ(ts.lines, 4);
+	CHECK_EQ(ts.malformed, 1);
+	CHECK_EQ(ts.events, 3);
+	free(text);
 	sim_destroy(s);
 }
 
@@ -431,7 +445,7 @@ static void t_fuzz(void)
 	char err[512];
 	static char text[1 << 16];
 	int bad = 0;
-	for (int iter = 0; iter < 10000 && !bad; iter++) {
+	for (int iter = 0; iter < 6000 && !bad; iter++) {
 		size_t len = 0;
 		if (iter % 10 == 0) {
 			size_t n = rng_below(&r, sizeof(text));
