@@ -21,6 +21,12 @@
 
 #include <stdint.h>
 
+/* GFP bits (the same values as base.h's GFP_*, static-asserted in api.c). */
+enum kms_gfp {
+	KMS_GFP_DMA = 1, KMS_GFP_DMA32 = 2, KMS_GFP_ATOMIC = 4,
+	KMS_GFP_MOVABLE = 8, KMS_GFP_ZERO = 16, KMS_GFP_NOWARN = 32
+};
+
 /* ---- objects (the per-event path) ---- */
 
 /* Allocate size bytes from cache (0 = kmalloc) on cpu; lifetime_ns > 0

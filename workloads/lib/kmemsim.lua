@@ -45,9 +45,10 @@ end
 local C = ffi.C
 M.C = C   -- the raw API, for scripts that want to skip the wrappers
 
--- GFP bits as in sim/base.h.
-M.GFP_DMA, M.GFP_DMA32, M.GFP_ATOMIC = 1, 2, 4
-M.GFP_MOVABLE, M.GFP_ZERO, M.GFP_NOWARN = 8, 16, 32
+-- GFP bits, from the header's enum (the values of sim/base.h).
+for _, g in ipairs { "DMA", "DMA32", "ATOMIC", "MOVABLE", "ZERO", "NOWARN" } do
+	M["GFP_" .. g] = tonumber(C["KMS_GFP_" .. g])
+end
 M.KiB, M.MiB, M.GiB = 1024, 1024 * 1024, 1024 * 1024 * 1024
 M.us, M.ms, M.s = 1e3, 1e6, 1e9   -- simulated time is in ns
 
