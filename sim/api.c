@@ -80,16 +80,19 @@ double kms_alloc(uint32_t size, int32_t cache, uint32_t cpu, uint32_t gfp, doubl
 			snprintf(api_err, sizeof(api_err), "alloc: lifetime must be 0..2^53 ns (got %g)", lifetime_ns);
 		return -1;
 	}
-	return (double)sim_alloc(s, size, cache, cpu, gfp, (uint64_t)lifetime_ns);
+	return (double)(int64_t)sim_alloc(s, size, cache, cpu, gfp, (uint64_t)(int64_t)lifetime_ns);
 }
 
 void kms_free(double handle, uint32_t cpu)
 {
 	/* A handle the engine never issued (negative, fractional, NaN) is an
 	 * unknown key, counted as such: UINT64_MAX is never a handle. */
-	uint64_t key = handle >= 0 && handle <= EXACT_MAX ? (uint64_t)handle : UINT64_MAX;
-	if ((double)key != handle)
-		key = UINT64_MAX;
+	uint64_t key = UINT64_MAX;
+	if (handle >= 0 && handle <= EXACT_MAX) {
+		int64_t k = (int64_t)handle;   /* cvttsd2si: cheaper than a double -> uint64 */
+		if ((double)k == handle)
+			key = (uint64_t)k;
+	}
 	if (__builtin_expect(api_sim != NULL, 1))
 		sim_free(api_sim, key, cpu);
 }
