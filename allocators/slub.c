@@ -37,7 +37,11 @@
  *     nr_partial >= min_partial; a slab on a CPU partial list stays there,
  *     even empty.
  *  6. kmalloc: caches 8, 16, 32, 64, 96, 128, 192, 256, 512, 1k, 2k, 4k, 8k
- *     (kmalloc_index); larger requests take whole pages (kmalloc_large).
+ *     (kmalloc_index); GFP_DMA requests use the dma-kmalloc-N caches, whose
+ *     slabs come from ZONE_DMA; larger requests take whole pages
+ *     (kmalloc_large, GFP zone honoured). Slab pages of every other cache
+ *     come from the normal zones whatever the request's zone bits
+ *     (allocate_slab keeps only the cache's allocflags).
  *  7. Merging (find_mergeable): a new named cache aliases the most recently
  *     created mergeable cache with size >= its size, size - its size <
  *     sizeof(void *), and size a multiple of its alignment. kmalloc caches
@@ -48,10 +52,14 @@
  *     and order the rest fullest first.
  *
  * Departures: one node; no sheaves (6.18 uses them only for caches that ask);
- * no freelist randomisation, debugging, memcg or KASAN; the GFP zone bits of
- * the request are passed to the page allocator but there are no separate
- * DMA kmalloc caches; kmalloc(0) is served as kmalloc(1) (Linux returns
- * ZERO_SIZE_PTR). The slabinfo table reports TRUE live objects as
+ * no freelist randomisation, debugging, memcg or KASAN; no kmalloc-cg-N or
+ * kmalloc-rcl-N caches (the event's GFP bits do not carry __GFP_ACCOUNT or
+ * __GFP_RECLAIMABLE), so accounted and reclaimable kmallocs share the plain
+ * caches; dma-kmalloc caches are made on first use, not at boot; cache
+ * flags are unknown to the model, so merging cannot refuse caches with
+ * constructors, RCU, usercopy regions or differing SLAB_ACCOUNT /
+ * SLAB_RECLAIM_ACCOUNT as Linux does (it merges more); kmalloc(0) is
+ * served as kmalloc(1) (Linux returns ZERO_SIZE_PTR). The slabinfo table reports TRUE live objects as
  * active_objs and slabs with a live object as active_slabs, where Linux's
  * /proc/slabinfo counts every object of a CPU slab as active.
  *
@@ -81,9 +89,10 @@
 /* Accounted management bytes per cache: struct kmem_cache and struct
  * kmem_cache_node come from their own caches (slab_size 256 and 128 on the
  * 6.18 machine of tests/data), struct kmem_cache_cpu is a per-CPU
- * allocation of 6 words. Slab descriptors live in struct page: 0. */
+ * allocation of 4 words (freelist, tid, slab, partial; the local lock is
+ * empty without lockdep). Slab descriptors live in struct page: 0. */
 #define SLUB_META_CACHE     (256u + 128u)
-#define SLUB_META_PER_CPU   48u
+#define SLUB_META_PER_CPU   32u
 
 static const uint32_t slub_kmalloc_sizes[] = {
 	8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192
@@ -217,6 +226,7 @@ struct slub_cache {
 	struct slub_geometry g;
 	uint32_t cpu_partial, cpu_partial_slabs, min_partial;
 	bool     kmalloc;
+	unsigned allocflags;            /* GFP zone of its pages (GFP_DMA for dma-kmalloc) */
 	uint32_t aliases;               /* names merged into this cache */
 	int      public_id;             /* id handed to the engine, 0 for kmalloc */
 	struct slub_cpu *cpu;
@@ -255,6 +265,7 @@ struct slub {
 	int32_t  free_slot;             /* free records, linked by lnext */
 	struct slub_large *large;
 	uint32_t nlarge, large_cap;
+	int      kmalloc_dma[SLUB_NKMALLOC];  /* dma-kmalloc-N, made on first use; -1 */
 	uint64_t large_bytes;
 	struct slub_stats st;
 };
@@ -336,6 +347,8 @@ static struct allocator *slub_create(struct sim *sim, const struct params *p)
 	s->p = p;
 	s->ncpus = p->cpus ? p->cpus : 1;
 	s->free_slot = SLUB_NONE;
+	for (unsigned i = 0; i < SLUB_NKMALLOC; i++)
+		s->kmalloc_dma[i] = SLUB_NONE;
 	slub_public_add(s, SLUB_NONE);  /* public id 0: kmalloc, by size */
 	char name[32];
 	for (unsigned i = 0; i < SLUB_NKMALLOC; i++) {
@@ -435,6 +448,9 @@ static int32_t slub_slab_new(struct slub *s, uint32_t ci, unsigned cpu, unsigned
 	struct slub_cache *c = &s->caches[ci];
 	enum fail_reason why = FAIL_NONE;
 	unsigned order = c->g.order, objects = c->g.objects;
+	/* allocate_slab() keeps only reclaim/constraint bits of the request;
+	 * the zone comes from the cache (s->allocflags) */
+	gfp = (gfp & ~(unsigned)(GFP_DMA | GFP_DMA32)) | c->allocflags;
 	uint64_t va = kvm_alloc(s->a.sim->kvm, NULL, order, gfp, OWNER_SLAB, ci, &why);
 	if (!va && c->g.min_order < order) {
 		order = c->g.min_order;
@@ -723,11 +739,31 @@ static uint64_t slub_alloc_large(struct slub *s, uint32_t size, unsigned gfp)
 	return va;
 }
 
-static int slub_internal(struct slub *s, int cache, uint32_t size)
+/* kmalloc_type() and kmalloc_caches[][]: GFP_DMA requests use the
+ * dma-kmalloc caches, made on first use (Linux makes them at boot). */
+static int slub_internal(struct slub *s, int cache, uint32_t size, unsigned gfp)
 {
-	if (cache <= 0 || (uint32_t)cache >= s->npublic)
-		return size > SLUB_KMALLOC_MAX ? SLUB_NONE : (int)slub_kmalloc_index(size ? size : 1);
-	return s->public_to_internal[cache];
+	if (cache > 0 && (uint32_t)cache < s->npublic)
+		return s->public_to_internal[cache];
+	if (size > SLUB_KMALLOC_MAX)
+		return SLUB_NONE;
+	unsigned k = slub_kmalloc_index(size ? size : 1);
+	if (!(gfp & GFP_DMA))
+		return (int)k;
+	if (s->kmalloc_dma[k] < 0) {
+		uint32_t sz = slub_kmalloc_sizes[k];
+		char name[32];
+		if (sz >= 1024)
+			snprintf(name, sizeof(name), "dma-kmalloc-%uk", sz / 1024);
+		else
+			snprintf(name, sizeof(name), "dma-kmalloc-%u", sz);
+		int ci = slub_cache_add(s, name, sz, (sz & (sz - 1)) ? SLUB_WORD : sz, true);
+		if (ci < 0)
+			return SLUB_NONE;
+		s->caches[ci].allocflags = GFP_DMA;
+		s->kmalloc_dma[k] = ci;
+	}
+	return s->kmalloc_dma[k];
 }
 
 static uint64_t slub_alloc(struct allocator *a, int cache, uint32_t size, unsigned cpu, unsigned gfp)
@@ -735,7 +771,8 @@ static uint64_t slub_alloc(struct allocator *a, int cache, uint32_t size, unsign
 	struct slub *s = slub_of(a);
 	if (cpu >= s->ncpus)
 		cpu %= s->ncpus;
-	int ci = slub_internal(s, cache, size);
+	gfp &= ~(unsigned)GFP_DMA32;       /* kmalloc_fix_flags(): never for slab */
+	int ci = slub_internal(s, cache, size, gfp);
 	if (ci == SLUB_NONE)
 		return slub_alloc_large(s, size, gfp);
 	struct slub_cache *c = &s->caches[ci];

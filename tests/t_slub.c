@@ -297,6 +297,38 @@ static void t_kmalloc_classes(void)
 	sim_destroy(s);
 }
 
+/* kmalloc(GFP_DMA) uses dma-kmalloc-N, whose slabs come from ZONE_DMA;
+ * slab pages of a normal cache never do, whatever the request says. */
+static void t_kmalloc_dma(void)
+{
+	struct sim *s = mk(64 * MIB, false);
+	if (!s) { CHECK(0); return; }
+	struct allocator *a = s->a;
+	const struct allocator_ops *o = a->ops;
+	uint64_t before = a->alloc_bytes;
+	uint64_t d = o->alloc(a, 0, 100, 0, GFP_DMA);
+	CHECK(d != 0);
+	CHECK_EQ(a->alloc_bytes - before, 128);
+	CHECK_EQ(s->pm->frames[kvm_va_to_pfn(s->kvm, d)].zone, ZONE_DMA);
+	uint64_t n = o->alloc(a, 0, 100, 0, 0);
+	CHECK(n != 0 && (n >> PAGE_SHIFT) != (d >> PAGE_SHIFT));      /* another cache */
+	CHECK(s->pm->frames[kvm_va_to_pfn(s->kvm, n)].zone != ZONE_DMA);
+	uint64_t n2 = o->alloc(a, 0, 100, 1, GFP_DMA32);                /* stripped */
+	CHECK(s->pm->frames[kvm_va_to_pfn(s->kvm, n2)].zone != ZONE_DMA);
+	nrows = 0;
+	o->caches(a, row_fn, NULL);
+	CHECK_EQ(nrows, 14);                                            /* + dma-kmalloc-128 */
+	CHECK_EQ(rows_seen[13].objsize, 128);
+	CHECK_EQ(rows_seen[13].active_objs, 1);
+	CHECK(ok_check(s, "dma", 0));
+	o->free(a, 0, d, 100, 1);
+	o->free(a, 0, n, 100, 1);
+	o->free(a, 0, n2, 100, 1);
+	o->reclaim(a);
+	CHECK_EQ(pages_held(s), 0);
+	sim_destroy(s);
+}
+
 /*
  * Independent cross-check with real data: tests/data/gcc-small.ftrace.xz
  * was recorded on a Linux SLUB machine; each kmalloc event carries the
@@ -632,6 +664,7 @@ int main(void)
 	RUN(t_shrink_order);
 	RUN(t_kmalloc_classes);
 	RUN(t_kmalloc_matches_real_trace);
+	RUN(t_kmalloc_dma);
 	RUN(t_merge_on_off);
 	RUN(t_check_catches);
 	RUN(t_check_every_op);
