@@ -6,10 +6,12 @@
 #include "allocator.h"
 
 extern const struct allocator_ops buddy_ops;
+extern const struct allocator_ops slab_ops;
 extern const struct allocator_ops slub_ops;
 
 const struct allocator_ops *const allocator_registry[] = {
 	&buddy_ops,
+	&slab_ops,
 	&slub_ops,
 	NULL
 };
