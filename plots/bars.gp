@@ -1,25 +1,30 @@
 # bars.gp - back ends compared on one input: peak footprint, Johnstone &
-# Wilson #3 and #4, failed allocations.
+# Wilson #3 and #4, failed allocations; one panel each, about four y tics
+# per panel so the short panels stay legible.
 # data: allocator peak_footprint_MiB jw3 jw4 failed mean_internal_frag
 h = 1.5
 load gpdir.'/common.gp'
+# a step of 1, 2 or 5 times a power of ten giving about n intervals up to x
+m10(x) = 10.0**floor(log10(x))
+step1(q) = (q/m10(q) <= 1 ? 1 : q/m10(q) <= 2 ? 2 : q/m10(q) <= 5 ? 5 : 10) * m10(q)
+nice(x, n) = (x <= 0) ? 1 : step1(x * 1.0 / n)
 set multiplot layout 2,2 title ttl font fmed
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.8
-set yrange [0:*]
 set xtics rotate by 40 right font fsmall
 set grid ytics
 unset key
-set title 'peak footprint (MiB)' font fsmall
-plot data using 2:xtic(1) lc rgb '#0072B2'
-set title 'J&W #3: (F-R)/R at peak F' font fsmall
-plot data using 3:xtic(1) lc rgb '#D55E00'
-set title 'J&W #4: (max F - max R)/max R' font fsmall
-plot data using 4:xtic(1) lc rgb '#009E73'
-set title 'failed allocations' font fsmall
-stats data using 5 nooutput
-if (STATS_max <= 0) { set yrange [0:1] }
-plot data using 5:xtic(1) lc rgb '#CC79A7'
+do for [c=2:5] {
+    set autoscale y
+    stats data using c nooutput
+    top = STATS_max > 0 ? STATS_max : 1
+    set yrange [0:top*1.5]
+    set ytics 0, nice(top, 4)
+    set title (c == 2 ? 'peak footprint (MiB)' : c == 3 ? 'J&W #3: (F-R)/R at peak F' : \
+               c == 4 ? 'J&W #4: (max F - max R)/max R' : 'failed allocations') font fsmall
+    plot data using c:xtic(1) lc rgb C[c-1], \
+         '' using 0:c:(sprintf('%.3g', column(c))) with labels rotate by 90 left offset 0,0.4 font fsmall
+}
 unset multiplot

@@ -3,11 +3,11 @@
 # PNG: 1050 px wide (300 dpi); SVG: 504 px (144 dpi). Variables set by
 # `kmemsim plot`: term (pngcairo | png | svg), out, and h (height factor).
 if (!exists("h")) h = 1.0
-fs = (term eq 'svg') ? 18 : 26
+fs = (term eq 'svg') ? 16 : 26
 fmed = sprintf(',%g', fs*0.92)
 fsmall = sprintf(',%g', fs*0.8)
 if (term eq 'svg') {
-    set terminal svg size 504, int(340*h) dynamic noenhanced font 'Helvetica,18' linewidth 1.5 background '#ffffff'
+    set terminal svg size 504, int(400*h) dynamic noenhanced font 'Helvetica,16' linewidth 1.5 background '#ffffff'
 } else {
     if (term eq 'pngcairo') {
         set terminal pngcairo size 1050, int(710*h) noenhanced font 'Helvetica,26' linewidth 3 background '#ffffff'

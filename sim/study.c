@@ -176,14 +176,25 @@ static void plot_draw(struct plot_ctx *pc, const char *script, const char *base,
 		snprintf(sp, sizeof(sp), "%s/%s", pc->gpdir, script);
 		snprintf(e, sizeof(e), "term='%s'; out='%s'; gpdir='%s'; dir='%s'; %s",
 			 i == 0 ? pc->pngterm : "svg", path, pc->gpdir, pc->out, vars);
+		/* gnuplot's warnings (NaN cells of a heat map are expected) go to
+		 * gnuplot.log in the output directory */
+		char logp[PATH_MAX + 16];
+		snprintf(logp, sizeof(logp), "%s/gnuplot.log", pc->out);
+		fflush(NULL);
 		pid_t pid = fork();
 		if (pid == 0) {
+			FILE *lf = fopen(logp, "a");
+			if (lf) {
+				fprintf(lf, "== %s\n", path);
+				fflush(lf);
+				dup2(fileno(lf), 2);
+			}
 			execlp("gnuplot", "gnuplot", "-e", e, sp, (char *)NULL);
 			_exit(127);
 		}
 		int status = 0;
 		if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-			fprintf(stderr, "kmemsim plot: gnuplot %s failed for %s\n", script, path);
+			fprintf(stderr, "kmemsim plot: gnuplot %s failed for %s (see %s)\n", script, path, logp);
 			pc->failures++;
 			continue;
 		}
@@ -746,7 +757,9 @@ static int plot_main(const struct plot_opts *o)
 		fprintf(stderr, "kmemsim plot: gnuplot not found: writing data files only (apt-get install gnuplot-nox)\n");
 	else
 		pc.pngterm = gnuplot_has("pngcairo") ? "pngcairo" : "png";
-	char path[PATH_MAX];
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/gnuplot.log", o->out);
+	unlink(path);
 	snprintf(path, sizeof(path), "%s/index.html", o->out);
 	pc.html = fopen(path, "w");
 	if (!pc.html) {
