@@ -620,7 +620,7 @@ static int ftrace_line(struct trace_replay_state *st, struct slice l)
 	/* timestamp: SECS[.FRACTION]: */
 	uint64_t secs = 0, frac = 0, scale = 1000000000ull;
 	const char *t = c;
-	while (c < l.e && is_digit(*c) && secs < 1000000000000ull)
+	while (c < l.e && is_digit(*c) && secs < 1000000000ull)   /* ns fit in 64 bits */
 		secs = secs * 10 + (unsigned)(*c++ - '0');
 	if (c == t)
 		return malformed(st, "no timestamp after the CPU field");
@@ -803,7 +803,7 @@ static bool mtrace_start(struct slice l)
 	if (n >= 2 && l.p[0] == '@' && l.p[1] == ' ')
 		return true;
 	/* no caller information: "+ 0x55d0 0x10" */
-	return n >= 4 && strchr("+-<>", l.p[0]) && l.p[1] == ' ' && l.p[2] == '0' && l.p[3] == 'x';
+	return n >= 4 && memchr("+-<>", l.p[0], 4) && l.p[1] == ' ' && l.p[2] == '0' && l.p[3] == 'x';
 }
 
 /* ---- the driver ---- */
