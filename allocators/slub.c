@@ -212,7 +212,9 @@ struct slub_slab {
 	uint16_t  cpu_head, cpu_count;  /* c->freelist while SLUB_CPU */
 	uint16_t  cpu;                  /* owning CPU for SLUB_CPU / SLUB_CPU_PARTIAL */
 	uint8_t   state, order;
+	uint16_t  cap;                  /* objects next[] and live[] can hold (kept for reuse) */
 };
+_Static_assert(sizeof(struct slub_slab) == 56, "slab record: 7 words");
 
 struct slub_cpu {                   /* kmem_cache_cpu */
 	int32_t  slab;                  /* active slab or SLUB_NONE */
@@ -467,13 +469,13 @@ static int32_t slub_slab_new(struct slub *s, uint32_t ci, unsigned cpu, unsigned
 	struct slub_slab *sl = &s->slabs[si];
 	uint16_t *next = sl->next;      /* reuse the record's arrays if big enough */
 	uint64_t *live = sl->live;
-	unsigned had = sl->objects;   /* capacity of the reused arrays */
-	if (!next || had < objects) {
+	unsigned cap = sl->cap;
+	if (!next || cap < objects) {
 		free(next);
 		free(live);
 		next = xmalloc(objects * sizeof(*next));
 		live = xmalloc(DIV_ROUND_UP(objects, 64) * sizeof(*live));
-		had = objects;
+		cap = objects;
 	}
 	memset(live, 0, DIV_ROUND_UP(objects, 64) * sizeof(*live));
 	for (unsigned i = 0; i < objects; i++)
@@ -482,7 +484,7 @@ static int32_t slub_slab_new(struct slub *s, uint32_t ci, unsigned cpu, unsigned
 		.base = va, .next = next, .live = live, .lnext = SLUB_NONE, .lprev = SLUB_NONE,
 		.cache = ci, .objects = (uint16_t)objects, .inuse = 0,
 		.head = SLUB_END, .count = 0, .cpu_head = 0, .cpu_count = (uint16_t)objects,
-		.cpu = (uint16_t)cpu, .state = SLUB_CPU, .order = (uint8_t)order,
+		.cpu = (uint16_t)cpu, .state = SLUB_CPU, .order = (uint8_t)order, .cap = (uint16_t)cap,
 	};
 	for (unsigned i = 0; i < (1u << order); i++) {
 		uint32_t pfn = kvm_va_to_pfn(s->a.sim->kvm, va + (uint64_t)i * PAGE_SIZE);
@@ -494,7 +496,6 @@ static int32_t slub_slab_new(struct slub *s, uint32_t ci, unsigned cpu, unsigned
 	if (c->nr_slabs > c->peak_slabs)
 		c->peak_slabs = c->nr_slabs;
 	s->st.slabs_allocated++;
-	(void)had;
 	return si;
 }
 
