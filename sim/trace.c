@@ -808,6 +808,34 @@ static bool mtrace_start(struct slice l)
 
 /* ---- the driver ---- */
 
+/* "# entries-in-buffer/entries-written: 48467/48467   #P:2": when the ring
+ * buffer overwrote events, say so (frees of lost allocations will show as
+ * free_unknown, allocations of lost frees as realloc_live). */
+static void trace_header_note(struct slice l, const char *path)
+{
+	static const char tag[] = "# entries-in-buffer/entries-written:";
+	size_t n = sizeof(tag) - 1;
+	if ((size_t)(l.e - l.p) <= n || memcmp(l.p, tag, n) != 0)
+		return;
+	const char *c = l.p + n;
+	while (c < l.e && is_space(*c))
+		c++;
+	const char *a = c;
+	while (c < l.e && is_digit(*c))
+		c++;
+	struct slice in_buf = { a, c };
+	if (c >= l.e || *c != '/')
+		return;
+	const char *b = ++c;
+	while (c < l.e && is_digit(*c))
+		c++;
+	uint64_t kept, written;
+	if (parse_dec(in_buf, &kept) && parse_dec((struct slice){ b, c }, &written) && kept < written)
+		fprintf(stderr, "kmemsim: %s: the trace buffer overwrote %llu of %llu events; "
+			"expect free_unknown and realloc_live\n", path,
+			(unsigned long long)(written - kept), (unsigned long long)written);
+}
+
 static const char *const fmt_names[] = {
 	[FMT_UNKNOWN] = NULL, [FMT_FTRACE] = "ftrace", [FMT_TRACECMD] = "trace-cmd", [FMT_MTRACE] = "mtrace",
 };
@@ -838,8 +866,12 @@ int trace_replay(struct sim *s, const char *path, bool lenient,
 				l.p++;
 			while (l.e > l.p && is_space(l.e[-1]))
 				l.e--;
-			if (l.p == l.e || *l.p == '#')
+			if (l.p == l.e)
 				continue;
+			if (*l.p == '#') {
+				trace_header_note(l, path);
+				continue;
+			}
 			if (st->fmt == FMT_UNKNOWN && mtrace_start(l))
 				st->fmt = FMT_MTRACE;
 			bad = st->fmt == FMT_MTRACE ? mtrace_line(st, l) : ftrace_line(st, l);
