@@ -49,7 +49,8 @@
  *     gives them a usersize, which makes them unmergeable.
  *  8. reclaim() is kmem_cache_shrink() on every cache: flush the CPU slabs
  *     and CPU partial lists to the node, free every empty node-partial slab,
- *     and order the rest fullest first.
+ *     and promote the slabs with 1..32 free objects, fewest free first.
+ *     There is no periodic reaping in SLUB (tick is NULL).
  *
  * Departures: one node; no sheaves (6.18 uses them only for caches that ask);
  * no freelist randomisation, debugging, memcg or KASAN; no kmalloc-cg-N or
@@ -59,9 +60,10 @@
  * flags are unknown to the model, so merging cannot refuse caches with
  * constructors, RCU, usercopy regions or differing SLAB_ACCOUNT /
  * SLAB_RECLAIM_ACCOUNT as Linux does (it merges more); kmalloc(0) is
- * served as kmalloc(1) (Linux returns ZERO_SIZE_PTR). The slabinfo table reports TRUE live objects as
- * active_objs and slabs with a live object as active_slabs, where Linux's
- * /proc/slabinfo counts every object of a CPU slab as active.
+ * served as kmalloc(1) (Linux returns ZERO_SIZE_PTR). The slabinfo table
+ * reports TRUE live objects as active_objs and slabs with a live object as
+ * active_slabs, where Linux's /proc/slabinfo counts every object of a CPU
+ * slab or CPU partial slab as active and every slab as active.
  *
  * Host state: a slab record per slab (struct slab lives in struct page in
  * Linux, so it costs no simulated memory), a 2-byte free pointer per object
