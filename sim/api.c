@@ -21,6 +21,7 @@
 #include "kmemsim_api.h"
 #include "kvm.h"
 #include "metrics.h"
+#include "results.h"
 #include "../allocators/allocator.h"
 #include "../allocators/buddy.h"
 
@@ -170,6 +171,15 @@ void kms_stats(struct kms_stats *out)
 	out->meta_bytes = s->a->meta_bytes;
 	out->free_pages = buddy_free_pages(s->pm->buddy);
 	out->now_ns = s->now;
+}
+
+void kms_record(const char *key, double value)
+{
+	if (!api_sim || !api_sim->res || !key || !*key)
+		return;
+	char k[160];
+	snprintf(k, sizeof(k), "script_%.140s", key);
+	results_stat(api_sim->res, api_sim->run_id, k, value);
 }
 
 const char *kms_fail_reason_name(int32_t reason)

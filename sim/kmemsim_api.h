@@ -60,6 +60,10 @@ uint64_t kms_seed(void);
 /* Name of the back end under test. */
 const char *kms_allocator(void);
 
+/* A result of the script's own, stored in results.db's run_stats as
+ * "script_KEY" (no-op without a database). */
+void kms_record(const char *key, double value);
+
 /* Engine counters (struct sim_stats) and the back end's totals. */
 struct kms_stats {
 	uint64_t events, allocs, frees, free_unknown, free_null, alloc_null;

@@ -120,17 +120,19 @@ done
 cat >"$TMP/boom.lua" <<'LUA'
 local sim = require "kmemsim"
 for i = 1, 500 do sim.alloc(64) end
+sim.record("before_error", 42.5)
 local t = nil
 print(t.field)
 LUA
 $RUN --db "$TMP/boom.db" --sample-every 100 "$TMP/boom.lua" >/dev/null 2>"$TMP/boom.err"; rc=$?
 row=$(sqlite3 "$TMP/boom.db" "select status || '|' || message from runs")
 ns=$(sqlite3 "$TMP/boom.db" "select count(*) from samples where events >= 100")
-if [ $rc = 2 ] && grep -q "boom.lua:4: attempt to index local 't' (a nil value)" "$TMP/boom.err" &&
-   [ "$row" = "failed|$TMP/boom.lua:4: attempt to index local 't' (a nil value)" ] && [ "$ns" -ge 5 ]; then
+rec=$(sqlite3 "$TMP/boom.db" "select value from run_stats where key = 'script_before_error'")
+if [ $rc = 2 ] && grep -q "boom.lua:5: attempt to index local 't' (a nil value)" "$TMP/boom.err" &&
+   [ "$row" = "failed|$TMP/boom.lua:5: attempt to index local 't' (a nil value)" ] && [ "$ns" -ge 5 ] && [ "$rec" = 42.5 ]; then
 	ok lua_runtime_error
 else
-	notok lua_runtime_error "rc=$rc row=$row samples=$ns $(tr '\n' ' ' <"$TMP/boom.err")"
+	notok lua_runtime_error "rc=$rc row=$row samples=$ns record=$rec $(tr '\n' ' ' <"$TMP/boom.err")"
 fi
 # a syntax error, and an FFI conversion error raised inside the library
 printf 'local sim = require "kmemsim"\nlocal x = = 1\n' >"$TMP/syn.lua"

@@ -29,10 +29,12 @@ for b in $backends; do
 			END { if (n != 4) print "rounds " n }' "$TMP/nta-$b.out")
 		run_id=$(key "$TMP/nta-$b.out" run_id)
 		snaps=$(sqlite3 "$db" "select count(*) from snapshots where run_id = $run_id and label like 'failure %'")
-		if [ -z "$bad" ] && [ "$snaps" = 4 ] && [ "$(key "$TMP/nta-$b.out" failed_allocs)" -ge 4 ]; then
+		rec=$(sqlite3 "$db" "select group_concat(v, ' ') from (select cast(value as integer) as v from run_stats where run_id = $run_id and key like 'script_failed_size_%' order by key)")
+		printed=$(awk '/^nta_failure:/ { printf("%s%s", s, $7); s = " " }' "$TMP/nta-$b.out")
+		if [ -z "$bad" ] && [ "$snaps" = 4 ] && [ "$(key "$TMP/nta-$b.out" failed_allocs)" -ge 4 ] && [ "$rec" = "$printed" ]; then
 			ok "nta_fragmentation_$b"
 		else
-			fail "nta_fragmentation_$b" "nta-$b" "$bad snapshots=$snaps"
+			fail "nta_fragmentation_$b" "nta-$b" "$bad snapshots=$snaps recorded=$rec printed=$printed"
 		fi
 	else
 		fail "nta_fragmentation_$b" "nta-$b"

@@ -41,3 +41,7 @@ for i = 1, P.again do
 	if h then ok = ok + 1; sim.free(h) end
 end
 print(string.format("exhaust_recovered: %d of %d allocations succeeded", ok, P.again))
+sim.record("filled_objects", n)
+sim.record("footprint_full", full.footprint_bytes)
+sim.record("footprint_freed", empty.footprint_bytes)
+sim.record("recovered", ok / P.again)

@@ -32,5 +32,7 @@ sim.snapshot("after frees")
 local after = sim.stats()
 print(string.format("hostage_peak: footprint %d live %d", peak.footprint_bytes, peak.live_bytes))
 print(string.format("hostage_after: footprint %d live %d", after.footprint_bytes, after.live_bytes))
+sim.record("footprint_kept", after.footprint_bytes / math.max(1, peak.footprint_bytes))
+sim.record("live_kept", after.live_bytes / math.max(1, peak.live_bytes))
 print(string.format("hostage_ratio: %.4f footprint kept, %.4f of bytes live",
 	after.footprint_bytes / math.max(1, peak.footprint_bytes), after.live_bytes / math.max(1, peak.live_bytes)))

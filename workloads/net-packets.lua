@@ -70,4 +70,6 @@ for i = 1, P.packets do
 	end
 end
 consume_until(math.huge)
+sim.record("cross_cpu_frees", cross)
+sim.record("dropped", dropped)
 print(string.format("net_packets: %d packets, %d dropped, %d cross_cpu_frees", P.packets, dropped, cross))

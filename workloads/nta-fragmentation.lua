@@ -4,7 +4,8 @@
 -- then halve the maximum and go on, four rounds in all (PAGE_SIZE, /2, /4,
 -- /8). Each failure prints the round, the maximum and the failed size,
 -- and takes a page-bitmap snapshot labelled with them (the blog's per-page
--- used/free graphs). NTA's own figures on 4094 pages: failures at 1912,
+-- used/free graphs); the sizes are also stored as run_stats
+-- script_failed_size_N. NTA's own figures on 4094 pages: failures at 1912,
 -- 968, 504 and 252 bytes.
 local sim = require "kmemsim"
 local P = sim.declare("NTA's test: random sizes until failure, halve the maximum, four rounds", {
@@ -34,6 +35,8 @@ for round = 1, P.rounds do
 		print(string.format("nta_failure: round %d max %d failed_size %d after %d allocations",
 			round, max, failed, total))
 		sim.snapshot(string.format("failure %d: max %d, failed %d", round, max, failed))
+		sim.record("failed_size_" .. round, failed)
+		sim.record("allocations_" .. round, total)
 	else
 		print(string.format("nta_failure: round %d max %d none within %d allocations", round, max, P.limit))
 	end

@@ -153,7 +153,7 @@ if describing then
 		end
 	end
 	for _, name in ipairs { "alloc", "free", "cache", "after", "advance", "now", "cpu", "cpus",
-		"sample", "snapshot", "reclaim", "stats", "report", "drain", "allocator", "owner_cpu",
+		"sample", "snapshot", "reclaim", "stats", "report", "record", "drain", "allocator", "owner_cpu",
 		"buddy_model" } do
 		M[name] = refuse(name)
 	end
@@ -295,6 +295,13 @@ function M.stats()
 	t.failed_by = {}
 	for i = 1, 6 do t.failed_by[ffi.string(C.kms_fail_reason_name(i))] = tonumber(stats_buf.failed_by[i]) end
 	return t
+end
+
+-- sim.record(key, value): a result of the script's own, stored with the run
+-- in results.db (run_stats, key "script_" .. key).
+function M.record(key, value)
+	if type(key) ~= "string" or type(value) ~= "number" then error("sim.record(key, number)", 2) end
+	C.kms_record(key, value)
 end
 
 -- sim.report(): every key of the run summary (engine, kvm, metrics, back end).
