@@ -597,6 +597,20 @@ static void plot_group(struct plot_ctx *pc, const struct run_info *runs, int nru
 			idx[n++] = i;
 	if (!n)
 		return;
+	/* rank by peak footprint (insertion sort; ties by back-end name) */
+	double fp[PLOT_MAX_RUNS];
+	for (int i = 0; i < n; i++)
+		fp[i] = run_stat(pc->db, runs[idx[i]].id, "peak_footprint_bytes", INFINITY);
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && (fp[j] < fp[j - 1] ||
+			(fp[j] == fp[j - 1] && strcmp(runs[idx[j]].alloc, runs[idx[j - 1]].alloc) < 0)); j--) {
+			double tf = fp[j];
+			int ti = idx[j];
+			fp[j] = fp[j - 1];
+			idx[j] = idx[j - 1];
+			fp[j - 1] = tf;
+			idx[j - 1] = ti;
+		}
 	const struct run_info *r0 = &runs[idx[0]];
 	struct xaxis x;
 	xaxis_pick(pc->db, runs, idx, n, &x);
@@ -774,6 +788,31 @@ static int plot_main(const struct plot_opts *o)
 		"</style></head><body>\n<h1>kmemsim results</h1>\n<p>Database %s, %d runs. Footprint F: pages held by "
 		"the back end &times; 4096 + its metadata + page-table pages; R: live requested bytes; A: live bytes "
 		"as allocated. J&amp;W #3: (F&minus;R)/R at peak F; #4: (max F &minus; max R)/max R.</p>\n", o->db, n);
+	/* runs that did not finish: say so, never hide them */
+	sqlite3_stmt *bad = prep(db, "SELECT id, allocator, coalesce(input, ''), status, coalesce(message, '')"
+				 " FROM runs WHERE status <> 'ok' AND (?1 IS NULL OR study=?1) ORDER BY id");
+	if (bad) {
+		if (o->study)
+			sqlite3_bind_text(bad, 1, o->study, -1, SQLITE_STATIC);
+		bool head = false;
+		while (sqlite3_step(bad) == SQLITE_ROW) {
+			if (!head)
+				fprintf(pc.html, "<p><b>Runs that did not finish</b> (not in the figures):</p><ul>\n");
+			head = true;
+			char msg[4][256];
+			for (int k = 0; k < 4; k++) {
+				snprintf(msg[k], sizeof(msg[k]), "%s", (const char *)sqlite3_column_text(bad, k + 1));
+				for (char *q = msg[k]; *q; q++)
+					if (*q == '<' || *q == '>' || *q == '&')
+						*q = '_';
+			}
+			fprintf(pc.html, "<li>run %lld: %s on %s: %s%s%s</li>\n", (long long)sqlite3_column_int64(bad, 0),
+				msg[0], msg[1], msg[2], msg[3][0] ? ": " : " (the process died)", msg[3]);
+		}
+		if (head)
+			fprintf(pc.html, "</ul>\n");
+		sqlite3_finalize(bad);
+	}
 	int groups = 0;
 	for (int i = 0; i < n; i++)
 		groups = MAX(groups, runs[i].group + 1);
