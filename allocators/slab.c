@@ -379,9 +379,14 @@ static uint32_t slab_of(const struct slab_backend *b, uint64_t va)
 	uint32_t pfn = kvm_va_to_pfn(b->a.sim->kvm, va);
 	if (pfn == PFN_NONE || pfn >= b->a.sim->pm->nframes)
 		return SLAB_NONE;
+	/* tail frames keep whatever state the buddy allocator left: trust the
+	 * owner marks, then the slab record must agree and contain va */
 	const struct frame *f = &b->a.sim->pm->frames[pfn];
-	if ((f->state != FRAME_ALLOC_HEAD && f->state != FRAME_ALLOC_TAIL) || f->owner != OWNER_SLAB ||
-	    f->next >= b->nslabs || b->slabs[f->next].list == SL_UNUSED || b->slabs[f->next].cache != f->owner_id)
+	if (f->owner != OWNER_SLAB || f->next >= b->nslabs)
+		return SLAB_NONE;
+	const struct slab_slab *s = &b->slabs[f->next];
+	if (s->list == SL_UNUSED || s->cache != f->owner_id || va < s->va ||
+	    va - s->va >= ((uint64_t)PAGE_SIZE << b->caches[s->cache]->g.order))
 		return SLAB_NONE;
 	return f->next;
 }
