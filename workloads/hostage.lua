@@ -11,12 +11,15 @@ local P = sim.declare("long-lived objects interleaved with short-lived ones pin 
 	every = { 8, "one object in this many is long-lived" },
 	size = { 256, "object size, bytes" },
 	cache = { true, "use a named cache (false: kmalloc)" },
+	run = { 64, "objects each CPU allocates in a row" },
 })
 
 local id = P.cache and sim.cache("hostage_obj", P.size) or 0
 local short, long = {}, {}
 for i = 1, P.n do
-	local h = sim.alloc(P.size, { cache = id, cpu = i % sim.cpus() })
+	-- each CPU allocates runs of `run` objects, so every CPU's slabs get
+	-- their share of long-lived objects
+	local h = sim.alloc(P.size, { cache = id, cpu = math.floor((i - 1) / P.run) % sim.cpus() })
 	if h then
 		if i % P.every == 0 then long[#long + 1] = h else short[#short + 1] = h end
 	end
