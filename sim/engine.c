@@ -222,6 +222,10 @@ static void sim_do_free(struct sim *s, uint64_t key, unsigned cpu)
 static void sim_page_free(struct sim *s, uint64_t key)
 {
 	struct obj o;
+	if (key == 0) {            /* no page: the object table cannot hold key 0 */
+		s->st.free_null++;
+		return;
+	}
 	if (!objtab_remove(&s->pages, key, &o)) {
 		s->st.page_free_unknown++;
 		return;
@@ -234,6 +238,10 @@ static void sim_page_free(struct sim *s, uint64_t key)
 
 static void sim_page_alloc(struct sim *s, uint64_t key, unsigned order, unsigned gfp)
 {
+	if (key == 0) {            /* a failed page allocation in the trace */
+		s->st.alloc_null++;
+		return;
+	}
 	s->st.page_allocs++;
 	if (objtab_lookup(&s->pages, key)) {
 		s->st.realloc_live++;

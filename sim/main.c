@@ -248,7 +248,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (!p.trace && !p.script)
 		usage_error("run needs an input: --trace FILE or SCRIPT.lua");
-	if (p.trace && access(p.trace, R_OK) != 0)
+	if (p.trace && strcmp(p.trace, "-") != 0 && access(p.trace, R_OK) != 0)
 		usage_error("%s: cannot read the trace", p.trace);
 	if (p.script && access(p.script, R_OK) != 0)
 		usage_error("%s: cannot read the script", p.script);

@@ -184,8 +184,29 @@ static void t_results_rows(void)
 	snprintf(wal, sizeof(wal), "%s-shm", path); unlink(wal);
 }
 
+/* Page events without a page (key 0: a failed kernel allocation, or a
+ * free of nothing) are counted, never looked up: key 0 is not storable. */
+static void t_page_key_zero(void)
+{
+	struct sim *s = mk("buddy", 64 * MIB, NULL);
+	uint64_t free0 = buddy_free_pages(s->pm->buddy);
+	ev(s, EV_PAGE_FREE, 0, 0);
+	ev(s, EV_PAGE_ALLOC, 0, 2);
+	ev(s, EV_PAGE_ALLOC, 0x1234, 1);
+	ev(s, EV_PAGE_FREE, 0, 0);
+	CHECK_EQ(s->st.free_null, 2);
+	CHECK_EQ(s->st.alloc_null, 1);
+	CHECK_EQ(s->st.page_allocs, 1);
+	CHECK_EQ(s->st.page_live_pages, 2);
+	CHECK_EQ(buddy_free_pages(s->pm->buddy), free0 - 2);
+	ev(s, EV_PAGE_FREE, 0x1234, 0);
+	CHECK_EQ(buddy_free_pages(s->pm->buddy), free0);
+	sim_destroy(s);
+}
+
 int main(void)
 {
+	RUN(t_page_key_zero);
 	RUN(t_objtab_reference);
 	RUN(t_event_semantics);
 	RUN(t_scheduled_frees);
