@@ -86,6 +86,21 @@ static void t_boot_direct_map(void)
 			physmem_destroy(bare);
 			box_close(&b);
 		}
+	/* with no reserved memory the boot tables come from the page allocator */
+	struct params p;
+	params_init(&p);
+	physmem_config_init(&p.mem, 512 * MIB);
+	p.mem.nreserved = 0;
+	struct physmem *pm = physmem_create(&p.mem);
+	uint64_t before = buddy_free_pages(pm->buddy);
+	struct kvm *k = kvm_create(pm, &p);
+	CHECK_EQ(kvm_stats(k)->boot_pt_pages, 3);
+	CHECK_EQ(buddy_free_pages(pm->buddy), before - 3);
+	CHECK_EQ(kvm_footprint_bytes(k), 0);
+	char msg[256] = "";
+	CHECK_MSG(kvm_check(k, msg, sizeof(msg)), "%s", msg);
+	kvm_destroy(k);
+	physmem_destroy(pm);
 }
 
 /*
