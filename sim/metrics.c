@@ -228,12 +228,11 @@ static void buf_varint(struct byte_buf *b, uint64_t v)
 	} while (v);
 }
 
-struct granule_range { uint64_t lo, hi; };   /* [lo, hi) in physical granules */
 
 struct snap_ctx {
 	struct sim *s;
 	uint32_t granule, per_page;
-	struct granule_range *r;
+	struct metrics_range *r;
 	size_t n, cap;
 	uint64_t unmapped;   /* bytes of walked ranges with no frame behind them */
 };
@@ -246,7 +245,7 @@ static void snap_add(struct snap_ctx *c, uint64_t lo, uint64_t hi)
 		c->cap = c->cap ? c->cap * 2 : 1024;
 		c->r = xrealloc(c->r, c->cap * sizeof(*c->r));
 	}
-	c->r[c->n++] = (struct granule_range){ lo, hi };
+	c->r[c->n++] = (struct metrics_range){ lo, hi };
 }
 
 /* A used virtual range: split at page boundaries, translate each piece. */
@@ -278,10 +277,36 @@ static void snap_walk_obj(void *ctx, const struct obj *o)
 	snap_walk_range(ctx, o->addr, o->size ? o->size : 1);
 }
 
-static int granule_range_cmp(const void *x, const void *y)
+static int metrics_range_cmp(const void *x, const void *y)
 {
-	const struct granule_range *a = x, *b = y;
+	const struct metrics_range *a = x, *b = y;
 	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+uint8_t *metrics_bitmap_encode(struct metrics_range *r, size_t n, uint64_t total,
+			       size_t *len, uint64_t *used)
+{
+	struct byte_buf b = { 0 };
+	uint64_t pos = 0;
+	*used = 0;
+	qsort(r, n, sizeof(*r), metrics_range_cmp);
+	for (size_t i = 0; i < n;) {
+		uint64_t lo = r[i].lo, hi = r[i].hi;
+		for (i++; i < n && r[i].lo <= hi; i++)   /* merge overlapping and touching ranges */
+			hi = MAX(hi, r[i].hi);
+		lo = MAX(lo, pos);
+		hi = MIN(hi, total);
+		if (lo >= hi)
+			continue;
+		buf_varint(&b, lo - pos);
+		buf_varint(&b, hi - lo);
+		*used += hi - lo;
+		pos = hi;
+	}
+	if (pos < total || b.len == 0)
+		buf_varint(&b, total - pos);
+	*len = b.len;
+	return b.p;
 }
 
 void metrics_snapshot(struct sim *s, const char *label)
@@ -293,7 +318,7 @@ void metrics_snapshot(struct sim *s, const char *label)
 	uint32_t granule = s->p->nta_chunk >= 8 && s->p->nta_chunk <= PAGE_SIZE &&
 			   !(s->p->nta_chunk & (s->p->nta_chunk - 1)) ? s->p->nta_chunk : METRICS_GRANULE_DEFAULT;
 	struct snap_ctx c = { .s = s, .granule = granule, .per_page = PAGE_SIZE / granule };
-	struct byte_buf owners = { 0 }, bitmap = { 0 };
+	struct byte_buf owners = { 0 };
 
 	/* Owners, one run per stretch of frames with the same (code, id);
 	 * whole-page users (trace pages, page tables, reserve pools) join the
@@ -345,32 +370,17 @@ void metrics_snapshot(struct sim *s, const char *label)
 	else
 		objtab_foreach(&s->objs, snap_walk_obj, &c);
 
-	/* Sorted, merged used ranges -> alternating run lengths. */
-	qsort(c.r, c.n, sizeof(*c.r), granule_range_cmp);
-	uint64_t total = (uint64_t)pm->nframes * c.per_page, pos = 0, used = 0;
-	for (size_t i = 0; i < c.n;) {
-		uint64_t lo = c.r[i].lo, hi = c.r[i].hi;
-		for (i++; i < c.n && c.r[i].lo <= hi; i++)
-			hi = MAX(hi, c.r[i].hi);
-		hi = MIN(hi, total);
-		if (lo >= hi)
-			continue;
-		buf_varint(&bitmap, lo - pos);
-		buf_varint(&bitmap, hi - lo);
-		used += hi - lo;
-		pos = hi;
-	}
-	if (pos < total || bitmap.len == 0)
-		buf_varint(&bitmap, total - pos);
-
+	size_t bitmap_len;
+	uint64_t used;
+	uint8_t *bitmap = metrics_bitmap_encode(c.r, c.n, (uint64_t)pm->nframes * c.per_page, &bitmap_len, &used);
 	struct snapshot_row row = {
 		.seq = m->snap_seq++, .time_ns = s->now, .events = s->st.events, .label = label,
 		.granule = granule, .nframes = pm->nframes, .used_granules = used,
-		.owners = owners.p, .owners_len = owners.len, .bitmap = bitmap.p, .bitmap_len = bitmap.len,
+		.owners = owners.p, .owners_len = owners.len, .bitmap = bitmap, .bitmap_len = bitmap_len,
 	};
 	results_snapshot(s->res, s->run_id, &row);
 	free(owners.p);
-	free(bitmap.p);
+	free(bitmap);
 	free(c.r);
 }
 

@@ -49,6 +49,15 @@ enum {
 	SNAP_OWNER_BASE = 2, /* allocated: code = SNAP_OWNER_BASE + enum frame_owner */
 };
 #define METRICS_GRANULE_DEFAULT 32u
+
+/* A used range of granules [lo, hi), in physical order (pfn * granules per page + offset). */
+struct metrics_range { uint64_t lo, hi; };
+/* The snapshot bitmap blob for used ranges r[0..n) (any order, may overlap
+ * or nest; sorted in place) over total granules: alternating LEB128 run
+ * lengths of unused and used granules, starting with unused. Returns a
+ * malloc'ed buffer of *len bytes; *used = granules in use. */
+uint8_t *metrics_bitmap_encode(struct metrics_range *r, size_t n, uint64_t total,
+			       size_t *len, uint64_t *used);
 /* Samples between per-cache rows in cache_samples (the last sample always has them). */
 #define METRICS_CACHE_EVERY 8u
 

@@ -7,6 +7,8 @@
  *    recomputed here from DESIGN.md's formulas in floating point;
  *  - Johnstone & Wilson's four measures and internal fragmentation on a
  *    five-event script with hand-computed R and F;
+ *  - the bitmap encoder against a naive bitmap for nested, overlapping
+ *    and repeated ranges;
  *  - a snapshot's granule bitmap, decoded here from its RLE blob, equals
  *    the bitmap the test builds from its own list of live objects and
  *    page allocations; its owners blob agrees with the frame counts;
@@ -415,6 +417,52 @@ out:
 	return ok;
 }
 
+/* The encoder against a naive bitmap, with ranges that nest, overlap,
+ * touch, repeat, run past the end and are empty. */
+static void t_bitmap_encode_ranges(void)
+{
+	enum { TOTAL = 5000, N = 400 };
+	struct rng r;
+	rng_seed(&r, 11);
+	static uint8_t expect[TOTAL];
+	for (int round = 0; round < 50; round++) {
+		struct metrics_range *rg = malloc(N * sizeof(*rg));
+		size_t n = round == 0 ? 0 : 1 + rng_below(&r, N);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t lo = rng_below(&r, TOTAL + 50), len = rng_below(&r, i % 7 == 0 ? 900 : 40);
+			rg[i] = (struct metrics_range){ lo, lo + len };
+		}
+		if (n > 3)
+			rg[n - 1] = rg[n - 2];   /* a repeat */
+		memset(expect, 0, sizeof(expect));
+		for (size_t i = 0; i < n; i++)
+			for (uint64_t g = rg[i].lo; g < rg[i].hi && g < TOTAL; g++)
+				expect[g] = 1;
+		size_t len;
+		uint64_t used, pos = 0, count = 0;
+		uint8_t *blob = metrics_bitmap_encode(rg, n, TOTAL, &len, &used);
+		const uint8_t *p = blob, *end = blob + len;
+		int bad = 0;
+		for (int on = 0; p && p < end; on ^= 1) {
+			uint64_t v;
+			p = varint(p, end, &v);
+			if (!p || pos + v > TOTAL || (v == 0 && pos > 0)) {
+				bad = 1;
+				break;
+			}
+			for (uint64_t g = pos; g < pos + v; g++)
+				bad |= expect[g] != on;
+			pos += v;
+		}
+		for (uint64_t g = 0; g < TOTAL; g++)
+			count += expect[g];
+		CHECK_MSG(!bad && pos == TOTAL && used == count, "round %d: %zu ranges: decoded %llu of %d granules, used %llu want %llu",
+			  round, n, (unsigned long long)pos, TOTAL, (unsigned long long)used, (unsigned long long)count);
+		free(blob);
+		free(rg);
+	}
+}
+
 static void snap_free(struct snap *sn)
 {
 	free(sn->bits);
@@ -612,6 +660,7 @@ int main(void)
 	RUN(t_gorman_real_buddy);
 	RUN(t_extfrag_rows_agree);
 	RUN(t_jw_script);
+	RUN(t_bitmap_encode_ranges);
 	RUN(t_snapshot_bitmap_buddy);
 	RUN(t_snapshot_bitmap_buddy_mapped);
 	RUN(t_snapshot_walk_backends);
