@@ -29,9 +29,9 @@ local rx, app = P.rx_cpu % sim.cpus(), P.app_cpu % sim.cpus()
 local uniform, exponential = sim.rand.uniform, sim.rand.exponential
 local gap, delay = 1e9 / P.pps, P.delay_us * 1e3
 
--- In-flight packets in a FIFO ring ordered by consumption time (a later
--- packet may be consumed earlier: the queue below is kept sorted on insert
--- at its tail, which is cheap because delays are short).
+-- In-flight packets wait in a queue sorted by consumption time (a later
+-- packet may be consumed earlier: it is inserted from the tail, which is
+-- cheap because delays are short).
 local q_head, q_data, q_due = {}, {}, {}
 local first, last = 1, 0
 local cross, dropped, now = 0, 0, 0
@@ -50,8 +50,8 @@ end
 for i = 1, P.packets do
 	local step = exponential(gap)
 	now = now + step
-	consume_until(now)
 	sim.advance(step)
+	consume_until(now)   -- packets due by now are consumed (at most one gap late)
 	local head = sim.alloc(232, { cache = head_cache, cpu = rx, gfp = sim.GFP_ATOMIC })
 	local data = head and sim.alloc(uniform(0, 1) < P.jumbo and big or small, { cpu = rx, gfp = sim.GFP_ATOMIC })
 	if not data then
