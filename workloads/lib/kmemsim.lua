@@ -62,7 +62,7 @@ M.params = {}
 local function parse_value(key, default, text)
 	local t = type(default)
 	if t == "number" then
-		local num, suffix = text:match("^%s*([-+]?[%d%.eE+x]+)%s*([KkMmGgTt]?)%s*$")
+		local num, suffix = text:match("^%s*(.-)%s*([KkMmGgTt]?)%s*$")
 		local v = num and tonumber(num)
 		if not v then
 			error(string.format("--set %s=%s: %s needs a number (default %s)", key, text, key, tostring(default)), 0)
