@@ -22,9 +22,12 @@ if (mode eq 'granule') {
     set palette defined (0 '#1a9850', 0.5 '#fee08b', 1 '#d73027')
     set cbrange [0:1]
     set cblabel 'used fraction' font fsmall
-    set xlabel sprintf('offset in row (KiB; a cell is %d KiB)', cell_kib)
+    # x in KiB, or MiB for long rows
+    xs = (cols*cell_kib >= 16384) ? cell_kib/1024.0 : cell_kib
+    xu = (cols*cell_kib >= 16384) ? 'MiB' : 'KiB'
+    set xlabel sprintf('offset in row (%s; a cell is %d KiB)', xu, cell_kib)
     set ylabel 'physical address (MiB)'
-    set xrange [-0.5*cell_kib:(cols-0.5)*cell_kib]
+    set xrange [-0.5*xs:(cols-0.5)*xs]
     set yrange [base_mib+(rows-0.5)*row_mib:base_mib-0.5*row_mib]
-    plot data matrix using ($1*cell_kib):(base_mib+$2*row_mib):3 with image
+    plot data matrix using ($1*xs):(base_mib+$2*row_mib):3 with image
 }

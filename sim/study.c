@@ -8,7 +8,8 @@
  *   run<ID>_buddy     free blocks per order over time, and Gorman's
  *                     unusable free space index per order (heat maps)
  *   run<ID>_caches    per-cache slab occupancy at peak footprint
- *   run<ID>_bitmap    the run's last non-empty page-bitmap snapshot: one column per
+ *   run<ID>_bitmap    a page-bitmap snapshot of the run (its last labelled
+ *                     one, else its fullest): one column per
  *                     held page, used granules red, free green (NTA's
  *                     graphs), or per-page occupancy as a heat map when
  *                     the back end holds more than PLOT_BITMAP_PAGES pages
@@ -448,9 +449,11 @@ static const uint8_t *rle_varint(const uint8_t *p, const uint8_t *end, uint64_t 
 
 static void plot_bitmap(struct plot_ctx *pc, const struct run_info *r)
 {
-	/* the last snapshot that shows anything in use */
+	/* the last labelled snapshot (a workload marks its moment), else the
+	 * fullest one (first of equals) */
 	sqlite3_stmt *st = prep(pc->db, "SELECT nframes, granule, owners, bitmap, label, events FROM snapshots"
-				" WHERE run_id=? ORDER BY used_granules > 0 DESC, seq DESC LIMIT 1");
+				" WHERE run_id=? ORDER BY label IS NOT NULL AND used_granules > 0 DESC,"
+				" CASE WHEN label IS NULL THEN used_granules ELSE seq END DESC, seq LIMIT 1");
 	if (!st)
 		return;
 	sqlite3_bind_int64(st, 1, r->id);
@@ -505,12 +508,18 @@ static void plot_bitmap(struct plot_ctx *pc, const struct run_info *r)
 		p = rle_varint(p, end, &n);
 		if (!p || pos + n > nframes * per)
 			break;
-		if (on)
-			for (uint64_t g = pos; g < pos + n; g++) {
-				used[g / per]++;
-				if (bits)
-					bits[g / 8] |= (uint8_t)(1u << (g % 8));
+		if (on) {
+			/* per-frame counts a frame at a time (a full machine is
+			 * billions of granules) */
+			for (uint64_t g = pos; g < pos + n;) {
+				uint64_t fr = g / per, stop = MIN(pos + n, (fr + 1) * per);
+				used[fr] = (uint16_t)(used[fr] + (stop - g));
+				g = stop;
 			}
+			if (bits)
+				for (uint64_t g = pos; g < pos + n; g++)
+					bits[g / 8] |= (uint8_t)(1u << (g % 8));
+		}
 		pos += n;
 	}
 	sqlite3_finalize(st);
