@@ -65,7 +65,9 @@
  * alloc to free. Objects in array caches are not live and not on their
  * slab's free list: a slab's inuse counts both, as Linux's does, and the
  * slabinfo rows' active_objs (num_objs minus free-list objects) count them
- * as active, as Linux's /proc/slabinfo did.
+ * as active, as Linux's /proc/slabinfo did. hostage_pages: pages of
+ * partial slabs with inuse <= num/8 (an empty slab is cache, not hostage).
+ * walk() reports live objects only, at objsize.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -32,11 +32,13 @@
 extern const struct allocator_ops slab_ops;
 
 static struct params P;
+static enum backing backing = BACKING_DIRECT;
 
 static struct sim *mk(uint64_t mem, unsigned cpus)
 {
 	params_init(&P);
 	P.allocator = "slab";
+	P.backing = backing;
 	P.check_every = 0;      /* the test calls check() itself */
 	P.progress = false;
 	P.cpus = cpus;
@@ -535,6 +537,35 @@ static void t_check_every_op_cross_cpu(void)
 {
 	random_run(30000, 400, 1, 4, 7);
 	random_run(20000, 2000, 1, 2, 8);
+	backing = BACKING_MAPPED;          /* Mach-style kernel map: slabs of order-0 frames */
+	random_run(20000, 1000, 1, 2, 9);
+	backing = BACKING_DIRECT;
+}
+
+/* kmalloc(GFP_DMA) is served by size-N(DMA) caches with ZONE_DMA slabs. */
+static void t_dma_caches(void)
+{
+	struct sim *s = mk(256 * MIB, 2);
+	if (!s)
+		return;
+	uint64_t k = sim_alloc(s, 100, 0, 0, GFP_DMA, 0);
+	CHECK(k != 0);
+	struct obj *o = objtab_lookup(&s->objs, k);
+	uint32_t pfn = kvm_va_to_pfn(s->kvm, o->addr);
+	CHECK(pfn != PFN_NONE && pfn < s->pm->zone_end[ZONE_DMA]);
+	struct cache_info ci = cache_row(s, "size-128(DMA)");
+	CHECK_EQ(ci.num_slabs, 1);
+	CHECK_EQ(ci.objsize, 128);
+	uint64_t k2 = sim_alloc(s, 100, 0, 0, 0, 0);      /* the same size without GFP_DMA */
+	o = objtab_lookup(&s->objs, k2);
+	CHECK(kvm_va_to_pfn(s->kvm, o->addr) >= s->pm->zone_end[ZONE_DMA]);
+	CHECK_EQ(cache_row(s, "size-128").num_slabs, 1);
+	sim_free(s, k, 1);
+	sim_free(s, k2, 0);
+	sim_reclaim(s);
+	CHECK_EQ(kvm_stats(s->kvm)->pages_held, 0);
+	slab_ok(s, "dma", 0);
+	sim_destroy(s);
 }
 
 static void t_million_ops_interval_map(void)
@@ -635,6 +666,7 @@ int main(void)
 	RUN(t_magazines);
 	RUN(t_colouring_cycles);
 	RUN(t_check_every_op_cross_cpu);
+	RUN(t_dma_caches);
 	RUN(t_million_ops_interval_map);
 	RUN(t_reap);
 	RUN(t_exhaustion_and_recovery);
