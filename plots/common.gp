@@ -20,6 +20,7 @@ set encoding utf8
 set border 3 lw 1
 set tics nomirror out scale 0.6
 set grid lc rgb '#e0e0e0' lw 1
+set autoscale xfix
 set key top left noopaque samplen 1.5 spacing 0.95 font fsmall
 # colour-blind-safe line colours (Okabe & Ito), one per back end
 array C[8] = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#999999']

@@ -8,5 +8,5 @@ set ylabel 'MiB'
 set yrange [0:*]
 set key below center horizontal maxrows 2
 set bmargin 6
-plot for [i=1:words(files)] word(files,i) using (column(xcol)*xscale):5 with lines lw 1.5 lc rgb C[(i-1)%8+1] title word(labels,i).' F', \
-     word(files,1) using (column(xcol)*xscale):3 with lines lw 1.5 dt (4,3) lc rgb '#404040' title 'live R'
+plot for [i=1:words(files)] word(files,i) using (column(xcol)*xscale):5 with steps lw 1.5 lc rgb word(colours,i) title word(labels,i).' F', \
+     word(files,1) using (column(xcol)*xscale):3 with steps lw 1.5 dt (4,3) lc rgb '#404040' title 'live R'

@@ -13,7 +13,7 @@
  *                     held page, used granules red, free green (NTA's
  *                     graphs), or per-page occupancy as a heat map when
  *                     the back end holds more than PLOT_BITMAP_PAGES pages
- * and for each group of runs on one input (same input, study and seed):
+ * and for each group of runs on one input (same input, study, seed, memory):
  *   grp<N>_footprint  F(t) per back end and R(t), one figure
  *   grp<N>_frag       internal fragmentation and total overhead over time
  *   grp<N>_bars       peak footprint, J&W #3 and #4, failed allocations
@@ -598,6 +598,18 @@ static const char *const headline_keys[] = {
 	"jw4_max_footprint_over_max_live", "mean_internal_frag", "failed_allocs", "pt_pages",
 };
 
+/* One colour per back end, the same in every figure: its place in the
+ * registry (Okabe & Ito's colour-blind-safe set). */
+static const char *backend_colour(const char *name)
+{
+	static const char *const c[] = { "#0072B2", "#D55E00", "#009E73", "#CC79A7",
+					 "#E69F00", "#56B4E9", "#000000", "#999999" };
+	for (size_t i = 0; allocator_registry[i]; i++)
+		if (!strcmp(allocator_registry[i]->name, name))
+			return c[i % ARRAY_SIZE(c)];
+	return c[ARRAY_SIZE(c) - 1];
+}
+
 static void plot_group(struct plot_ctx *pc, const struct run_info *runs, int nruns, int g)
 {
 	int idx[PLOT_MAX_RUNS], n = 0;
@@ -623,8 +635,8 @@ static void plot_group(struct plot_ctx *pc, const struct run_info *runs, int nru
 	const struct run_info *r0 = &runs[idx[0]];
 	struct xaxis x;
 	xaxis_pick(pc->db, runs, idx, n, &x);
-	char files[8192] = "", labels[2048] = "", path[PATH_MAX], base[64], vars[12288], t[256];
-	size_t fl = 0, ll = 0;
+	char files[8192] = "", labels[2048] = "", colours[2048] = "", path[PATH_MAX], base[64], vars[12288], t[256];
+	size_t fl = 0, ll = 0, cl = 0;
 	int with_data = 0;
 	for (int i = 0; i < n; i++) {
 		const struct run_info *r = &runs[idx[i]];
@@ -634,6 +646,8 @@ static void plot_group(struct plot_ctx *pc, const struct run_info *runs, int nru
 		fl += (size_t)snprintf(files + fl, sizeof(files) - MIN(fl, sizeof(files)), "%s%s/run%lld_ts.tsv",
 				       fl ? " " : "", pc->out, (long long)r->id);
 		ll += (size_t)snprintf(labels + ll, sizeof(labels) - MIN(ll, sizeof(labels)), "%s%s", ll ? " " : "", r->alloc);
+		cl += (size_t)snprintf(colours + cl, sizeof(colours) - MIN(cl, sizeof(colours)), "%s%s", cl ? " " : "",
+				       backend_colour(r->alloc));
 	}
 	fprintf(pc->html, "<h2>%s (seed %llu%s%s)</h2>\n", r0->name, (unsigned long long)r0->seed,
 		r0->study[0] ? ", study " : "", r0->study);
@@ -644,7 +658,7 @@ static void plot_group(struct plot_ctx *pc, const struct run_info *runs, int nru
 	snprintf(path, sizeof(path), "%s/grp%d_bars.tsv", pc->out, g);
 	FILE *bars = fopen(path, "w");
 	if (bars)
-		fprintf(bars, "# allocator\tpeak_footprint_MiB\tjw3\tjw4\tfailed_allocs\tmean_internal_frag\n");
+		fprintf(bars, "# allocator\tpeak_footprint_MiB\tjw3\tjw4\tfailed_allocs\tmean_internal_frag\tcolour\n");
 	for (int i = 0; i < n; i++) {
 		const struct run_info *r = &runs[idx[i]];
 		double v[ARRAY_SIZE(headline_keys)];
@@ -654,9 +668,9 @@ static void plot_group(struct plot_ctx *pc, const struct run_info *runs, int nru
 			"<td>%.3f</td><td>%.0f</td><td>%.0f</td></tr>\n", r->alloc, (long long)r->id, v[0] / MIB,
 			v[1] / MIB, v[2], v[3], v[4], v[5], v[6]);
 		if (bars)
-			fprintf(bars, "%s\t%.6f\t%.6f\t%.6f\t%.0f\t%.6f\n", r->alloc, v[0] / MIB,
+			fprintf(bars, "%s\t%.6f\t%.6f\t%.6f\t%.0f\t%.6f\t%ld\n", r->alloc, v[0] / MIB,
 				isnan(v[2]) ? 0 : v[2], isnan(v[3]) ? 0 : v[3], isnan(v[5]) ? 0 : v[5],
-				isnan(v[4]) ? 0 : v[4]);
+				isnan(v[4]) ? 0 : v[4], strtol(backend_colour(r->alloc) + 1, NULL, 16));
 	}
 	fprintf(pc->html, "</table>\n");
 	if (bars)
@@ -664,17 +678,18 @@ static void plot_group(struct plot_ctx *pc, const struct run_info *runs, int nru
 	snprintf(t, sizeof(t), "%s, seed %llu", r0->name, (unsigned long long)r0->seed);
 	if (with_data) {
 		snprintf(base, sizeof(base), "grp%d_footprint", g);
-		snprintf(vars, sizeof(vars), "files='%s'; labels='%s'; ttl='Footprint and live bytes: %s'; "
-			 "xcol=%d; xscale=%g; xlab='%s'", files, labels, t, x.col, x.scale, x.label);
+		snprintf(vars, sizeof(vars), "files='%s'; labels='%s'; colours='%s'; ttl='Footprint and live bytes: %s'; "
+			 "xcol=%d; xscale=%g; xlab='%s'", files, labels, colours, t, x.col, x.scale, x.label);
 		plot_draw(pc, "footprint.gp", base, vars);
 		fprintf(pc->html, "<figure><img src=\"%s.png\" width=\"525\"><figcaption>Footprint F(t) per back end and "
 			"live requested bytes R(t)</figcaption></figure>\n", base);
 		snprintf(base, sizeof(base), "grp%d_frag", g);
-		snprintf(vars, sizeof(vars), "files='%s'; labels='%s'; ttl='%s'; xcol=%d; xscale=%g; xlab='%s'",
-			 files, labels, t, x.col, x.scale, x.label);
+		snprintf(vars, sizeof(vars), "files='%s'; labels='%s'; colours='%s'; ttl='%s'; xcol=%d; xscale=%g; xlab='%s'",
+			 files, labels, colours, t, x.col, x.scale, x.label);
 		plot_draw(pc, "frag.gp", base, vars);
-		fprintf(pc->html, "<figure><img src=\"%s.png\" width=\"525\"><figcaption>Internal fragmentation (A-R)/A and "
-			"total overhead (F-R)/F over time</figcaption></figure>\n", base);
+		fprintf(pc->html, "<figure><img src=\"%s.png\" width=\"525\"><figcaption>Internal fragmentation (A-R)/A, "
+			"total overhead (F-R)/F and hostage pages (pages of slabs at most 1/8 used) over time"
+			"</figcaption></figure>\n", base);
 	}
 	if (bars) {
 		snprintf(base, sizeof(base), "grp%d_bars", g);
@@ -723,7 +738,7 @@ static int runs_select(sqlite3 *db, const int64_t *ids, int nids, const char *st
 		r->group = -1;
 	}
 	sqlite3_finalize(st);
-	/* group by (input, study, seed) in order of first appearance */
+	/* group by (input, study, seed, memory) in order of first appearance */
 	int groups = 0;
 	for (int i = 0; i < n; i++) {
 		if (runs[i].group >= 0)
@@ -731,7 +746,8 @@ static int runs_select(sqlite3 *db, const int64_t *ids, int nids, const char *st
 		runs[i].group = groups;
 		for (int j = i + 1; j < n; j++)
 			if (runs[j].group < 0 && !strcmp(runs[j].input, runs[i].input) &&
-			    !strcmp(runs[j].study, runs[i].study) && runs[j].seed == runs[i].seed)
+			    !strcmp(runs[j].study, runs[i].study) && runs[j].seed == runs[i].seed &&
+			    runs[j].mem_bytes == runs[i].mem_bytes)
 				runs[j].group = groups;
 		groups++;
 	}
