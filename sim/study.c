@@ -635,7 +635,7 @@ static void plot_group(struct plot_ctx *pc, const struct run_info *runs, int nru
 	const struct run_info *r0 = &runs[idx[0]];
 	struct xaxis x;
 	xaxis_pick(pc->db, runs, idx, n, &x);
-	char files[8192] = "", labels[2048] = "", colours[2048] = "", path[PATH_MAX], base[64], vars[12288], t[256];
+	char files[8192] = "", labels[2048] = "", colours[2048] = "", path[PATH_MAX], base[64], vars[16384], t[256];
 	size_t fl = 0, ll = 0, cl = 0;
 	int with_data = 0;
 	for (int i = 0; i < n; i++) {
