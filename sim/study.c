@@ -841,6 +841,50 @@ static int plot_main(const struct plot_opts *o)
 	int groups = 0;
 	for (int i = 0; i < n; i++)
 		groups = MAX(groups, runs[i].group + 1);
+	/* overview: one row per input, one column per back end */
+	const char *names[64];
+	int nnames = 0;
+	for (size_t b = 0; allocator_registry[b] && nnames < 64; b++)
+		for (int i = 0; i < n; i++)
+			if (!strcmp(runs[i].alloc, allocator_registry[b]->name)) {
+				names[nnames++] = allocator_registry[b]->name;
+				break;
+			}
+	fprintf(pc.html, "<h2>Overview</h2>\n<p>Peak footprint in MiB, and in brackets Johnstone &amp; Wilson's #4, "
+		"(max F &minus; max R)/max R; the smallest footprint of each input in bold.</p>\n<table><tr><th>input</th>");
+	for (int k = 0; k < nnames; k++)
+		fprintf(pc.html, "<th>%s</th>", names[k]);
+	fprintf(pc.html, "</tr>\n");
+	for (int g = 0; g < groups; g++) {
+		double v[64], best = INFINITY;
+		const struct run_info *r0 = NULL;
+		for (int k = 0; k < nnames; k++) {
+			v[k] = NAN;
+			for (int i = 0; i < n; i++)
+				if (runs[i].group == g && !strcmp(runs[i].alloc, names[k])) {
+					v[k] = run_stat(db, runs[i].id, "peak_footprint_bytes", NAN) / MIB;
+					r0 = &runs[i];
+				}
+			if (v[k] < best)
+				best = v[k];
+		}
+		if (!r0)
+			continue;
+		fprintf(pc.html, "<tr><td>%s</td>", r0->name);
+		for (int k = 0; k < nnames; k++) {
+			double jw = NAN;
+			for (int i = 0; i < n; i++)
+				if (runs[i].group == g && !strcmp(runs[i].alloc, names[k]))
+					jw = run_stat(db, runs[i].id, "jw4_max_footprint_over_max_live", NAN);
+			if (isnan(v[k]))
+				fprintf(pc.html, "<td>&ndash;</td>");
+			else
+				fprintf(pc.html, "<td>%s%.2f%s (%.2f)</td>", v[k] == best ? "<b>" : "", v[k],
+					v[k] == best ? "</b>" : "", jw);
+		}
+		fprintf(pc.html, "</tr>\n");
+	}
+	fprintf(pc.html, "</table>\n");
 	for (int g = 0; g < groups; g++) {
 		for (int i = 0; i < n; i++)
 			if (runs[i].group == g) {
