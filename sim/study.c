@@ -47,7 +47,7 @@
 #include "../allocators/allocator.h"
 
 #define PLOT_MAX_RUNS      512
-#define PLOT_BITMAP_PAGES  1024   /* granule picture up to this many held pages */
+#define PLOT_BITMAP_PAGES  2048   /* granule picture up to this many held pages */
 #define PLOT_HEAT_CELLS    65536  /* heat map cells at most (256 x 256) */
 #define PLOT_MAX_SAMPLES   400    /* time points in heat maps */
 

@@ -55,6 +55,19 @@ if ! $KMEMSIM plot --db "$DB" --out "$OUT" 2>"$OUT/plot.err"; then
 	failed=$((failed + 1))
 	say "plot: $(tail -n 3 "$OUT/plot.err" | tr '\n' ' ')"
 fi
+# Stable names for the two figures the README shows: every back end's
+# footprint on the real trace, and SLUB's page bitmap on the hostage
+# workload (run ids depend on which child started first).
+readme() {   # readme STUDY ALLOCATOR KIND NAME
+	id=$(sqlite3 "$DB" "SELECT id FROM runs WHERE study='$1' AND allocator='$2' AND status='ok' LIMIT 1" 2>/dev/null)
+	for ext in png svg; do
+		[ -n "$id" ] && [ -e "$OUT/run${id}_$3.$ext" ] && cp "$OUT/run${id}_$3.$ext" "$OUT/$4.$ext"
+	done
+}
+for ext in png svg; do
+	[ -e "$OUT/grp0_footprint.$ext" ] && cp "$OUT/grp0_footprint.$ext" "$OUT/readme-footprint.$ext"
+done
+readme demo-hostage slub bitmap readme-bitmap
 n=$(ls "$OUT"/*.png 2>/dev/null | wc -l)
 say "done: $n figures, report $OUT/index.html, database $DB"
 [ $failed -eq 0 ] || { say "$failed inputs had failed runs (see $OUT/compare-*.err)"; exit 1; }
