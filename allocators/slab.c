@@ -52,6 +52,16 @@
  *     shared factor 8 for objects up to a page when there is more than one
  *     CPU.
  *
+ * Versions: the rules are data (struct slab_rules). The back end runs
+ * slab_rules_linux_2_6_32, checked against 38 rows of real 2.6.32
+ * slabinfo. slab_rules_linux_5_4 is the geometry of the last SLAB (4.6 to
+ * 6.7: one-byte freelist_idx_t, at most 255 objects, OBJFREELIST then
+ * OFF_SLAB then on-slab with the index array after the objects), checked
+ * against 61 kmalloc rows of a real 5.4.54 slabinfo; pointing b->rules at
+ * it simulates 5.4 geometry, but 5.x's free_block (which destroys the
+ * oldest free slabs after a batch, not the one just emptied) and its
+ * kmalloc-N names are not modelled.
+ *
  * Departures: one node (no alien caches); all CPUs are reaped at the same
  * instant (Linux staggers them); no debug, red zones or constructors;
  * named caches from traces carry no flags (no HWCACHE_ALIGN, no
@@ -88,6 +98,105 @@ const struct slab_rules slab_rules_linux_2_6_32 = {
 	.break_order = 1,          /* BREAK_GFP_ORDER_HI: machines above 32 MiB */
 };
 
+/* Linux 5.4 (4.6 to 6.7 alike): struct slab gone (3.13), freelist_idx_t is
+ * one byte with 4 KiB pages (3.15), at most 255 objects, objects at least
+ * 16 bytes; OBJFREELIST first (4.6). */
+const struct slab_rules slab_rules_linux_5_4 = {
+	.version = "linux-5.4-x86_64",
+	.word = 8,
+	.cache_line = 64,
+	.mgmt_header = 0,
+	.bufctl_size = 1,
+	.off_slab_min = 0,
+	.max_order = 10,
+	.break_order = 1,          /* SLAB_MAX_ORDER_HI */
+	.objfreelist = true,
+	.max_num = 255,
+	.obj_min_size = 16,
+};
+
+/* Object size of the kmalloc cache an n-byte kmalloc() uses (HWCACHE_ALIGN:
+ * size-96 / kmalloc-96 objects are 128 bytes); 0 if larger than 4 MiB. */
+static uint32_t slab_kmalloc_objsize(uint64_t n, const struct slab_rules *r)
+{
+	static const uint32_t small[] = { 32, 64, 96, 128, 192, 256 };
+	uint64_t c = 0;
+	for (unsigned i = 0; i < ARRAY_SIZE(small) && !c; i++)
+		if (n <= small[i])
+			c = small[i];
+	if (!c)
+		for (c = 512; c < n; c *= 2)
+			;
+	if (c > ((uint64_t)PAGE_SIZE << r->max_order))
+		return 0;
+	uint32_t ralign = r->cache_line;
+	while (c <= ralign / 2)
+		ralign /= 2;
+	return (uint32_t)ALIGN_UP(c, ralign);
+}
+
+enum slab_mode { MODE_ON, MODE_OFF, MODE_OBJFREELIST };
+
+/* 4.6+ calculate_slab_order for one management mode: num, order, left. */
+static uint32_t slab_order5(const struct slab_rules *r, uint32_t size, unsigned flags, enum slab_mode mode,
+			    uint32_t *order_out, uint32_t *left_out)
+{
+	uint32_t num = 0;
+	for (uint32_t order = 0; order <= r->max_order; order++) {
+		uint64_t slab = (uint64_t)PAGE_SIZE << order;
+		uint64_t per = mode == MODE_ON ? size + r->bufctl_size : size;
+		uint32_t n = (uint32_t)(slab / per), left = (uint32_t)(slab % per);
+		if (n == 0)
+			continue;
+		if (r->max_num && n > r->max_num)
+			break;
+		if (mode == MODE_OFF) {
+			/* the index array comes from kmalloc; worth it only if that
+			 * object is at most half ours (small kmalloc caches are never
+			 * off-slab themselves, so the recursion check never fires) */
+			uint32_t fc = slab_kmalloc_objsize((uint64_t)n * r->bufctl_size, r);
+			if (!fc || fc > size / 2)
+				continue;
+		}
+		num = n;
+		*order_out = order;
+		*left_out = left;
+		if (flags & SLAB_GEOM_RECLAIM_ACCOUNT)
+			break;
+		if (order >= r->break_order)
+			break;
+		if ((uint64_t)left * 8 <= slab)
+			break;
+	}
+	return num;
+}
+
+/* set_objfreelist_slab_cache, set_off_slab_cache, set_on_slab_cache. */
+static bool slab_geometry5(const struct slab_rules *r, uint32_t object_size, uint32_t size, unsigned flags,
+			   struct slab_geometry *g)
+{
+	uint32_t order = 0, left = 0, n;
+	n = slab_order5(r, size, flags, MODE_OBJFREELIST, &order, &left);
+	if (n && (uint64_t)n * r->bufctl_size <= object_size) {
+		g->objfreelist = true;
+	} else {
+		n = slab_order5(r, size, flags, MODE_OFF, &order, &left);
+		if (n && left < (uint64_t)n * r->bufctl_size) {
+			g->off_slab = true;
+		} else {
+			n = slab_order5(r, size, flags, MODE_ON, &order, &left);
+			if (!n)
+				return false;
+			g->mgmt_at_end = true;
+		}
+	}
+	g->num = n;
+	g->order = order;
+	g->left_over = left;
+	g->mgmt_bytes = g->objfreelist ? 0 : n * r->bufctl_size;
+	return true;
+}
+
 /* cache_estimate: objects of buffer_size in a slab of 2^order pages. */
 static uint32_t slab_estimate(const struct slab_rules *r, uint32_t order, uint32_t size, uint32_t align,
 			      bool off_slab, uint32_t *left_over)
@@ -114,6 +223,7 @@ bool slab_geometry_compute(const struct slab_rules *r, uint32_t size, uint32_t a
 	memset(g, 0, sizeof(*g));
 	if (size == 0 || size > ((uint32_t)PAGE_SIZE << r->max_order))
 		return false;
+	uint32_t object_size = size;   /* as asked: OBJFREELIST needs num indices to fit in it */
 	size = (uint32_t)ALIGN_UP(size, r->word);
 	uint32_t ralign = r->word;
 	if (flags & SLAB_GEOM_HWCACHE_ALIGN) {
@@ -127,6 +237,17 @@ bool slab_geometry_compute(const struct slab_rules *r, uint32_t size, uint32_t a
 		return false;               /* alignment must be a power of two */
 	bool off = size >= r->off_slab_min;
 	size = (uint32_t)ALIGN_UP(size, ralign);
+	if (size < r->obj_min_size)
+		size = (uint32_t)ALIGN_UP(r->obj_min_size, ralign);
+	if (r->objfreelist) {
+		if (!slab_geometry5(r, object_size, size, flags, g))
+			return false;
+		g->objsize = size;
+		g->align = ralign;
+		g->colour_off = r->cache_line > ralign ? r->cache_line : ralign;
+		g->colour = g->left_over / g->colour_off;
+		return true;
+	}
 
 	/* calculate_slab_order */
 	for (uint32_t order = 0; order <= r->max_order; order++) {
@@ -260,6 +381,7 @@ struct slab_stats {
 
 struct slab_backend {
 	struct allocator a;
+	const struct slab_rules *rules;   /* the kernel version simulated */
 	unsigned ncpus;
 	struct slab_cache **caches;   /* [0, NKMALLOC): size-N; [NKMALLOC, 2*NKMALLOC): size-N(DMA); then named */
 	uint32_t ncaches, caps;
@@ -271,20 +393,6 @@ struct slab_backend {
 };
 
 static struct slab_backend *slab_backend(struct allocator *a) { return (struct slab_backend *)a; }
-
-/* Bytes an n-byte kmalloc() takes: the object size of its kmalloc cache
- * (size-96 objects are 128 bytes under HWCACHE_ALIGN). For metadata. */
-static uint32_t slab_kmalloc_bytes(uint64_t n)
-{
-	for (unsigned i = 0; i < NKMALLOC; i++)
-		if (n <= kmalloc_sizes[i]) {
-			struct slab_geometry g;
-			slab_geometry_compute(&slab_rules_linux_2_6_32, kmalloc_sizes[i], 0,
-					      SLAB_GEOM_HWCACHE_ALIGN, &g);
-			return g.objsize;
-		}
-	return (uint32_t)ALIGN_UP(n, PAGE_SIZE);
-}
 
 /* Index of the kmalloc cache for size (size <= 4 MiB). */
 static unsigned slab_kmalloc_index(uint32_t size)
@@ -330,13 +438,13 @@ static struct slab_cache *slab_cache_build(struct slab_backend *b, const char *n
 					   uint32_t align, unsigned flags, unsigned gfp)
 {
 	struct slab_geometry g;
-	if (!slab_geometry_compute(&slab_rules_linux_2_6_32, size, align, flags, &g))
+	if (!slab_geometry_compute(b->rules, size, align, flags, &g))
 		return NULL;
 	struct slab_cache *c = xcalloc(1, sizeof(*c));
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->g = g;
 	c->gfp = gfp;
-	c->offslab_meta = g.off_slab ? slab_kmalloc_bytes(g.mgmt_bytes) : 0;
+	c->offslab_meta = g.off_slab ? slab_kmalloc_objsize(g.mgmt_bytes, b->rules) : 0;
 	slab_tunables(g.objsize, b->ncpus, &c->limit, &c->batchcount, &c->shared);
 	c->free_limit = (1 + (uint64_t)b->ncpus) * c->batchcount + g.num;
 	for (unsigned l = 0; l < SL_NLISTS; l++)
@@ -356,13 +464,13 @@ static void slab_cache_arrays_setup(struct slab_backend *b, struct slab_cache *c
 		c->cpu[i].limit = c->limit;
 		c->cpu[i].batchcount = c->batchcount;
 		c->cpu[i].entry = xmalloc(c->limit * sizeof(uint64_t));
-		c->array_meta += slab_kmalloc_bytes(16 + 8ull * c->limit);
+		c->array_meta += slab_kmalloc_objsize(16 + 8ull * c->limit, b->rules);
 	}
 	c->sh.limit = c->shared * c->batchcount;
 	c->sh.batchcount = 0xbaadf00d;      /* unused for the shared array, as in Linux */
 	if (c->sh.limit) {
 		c->sh.entry = xmalloc(c->sh.limit * sizeof(uint64_t));
-		c->array_meta += slab_kmalloc_bytes(16 + 8ull * c->sh.limit);
+		c->array_meta += slab_kmalloc_objsize(16 + 8ull * c->sh.limit, b->rules);
 	}
 	c->next_reap3 = b->a.sim->now + SLAB_REAP3_NS;
 	b->a.meta_bytes += c->array_meta;
@@ -422,7 +530,7 @@ static bool slab_grow(struct slab_backend *b, uint32_t ci, unsigned gfp)
 	struct slab_slab *s = &b->slabs[i];
 	uint32_t num = c->g.num, words = (num + 63) / 64;
 	s->va = va;
-	s->s_mem = va + offset + (c->g.off_slab ? 0 : c->g.mgmt_bytes);
+	s->s_mem = va + offset + (c->g.off_slab || c->g.mgmt_at_end ? 0 : c->g.mgmt_bytes);
 	s->cache = ci;
 	s->inuse = 0;
 	s->free = 0;
@@ -612,6 +720,7 @@ static struct allocator *slab_create(struct sim *sim, const struct params *p)
 {
 	struct slab_backend *b = xcalloc(1, sizeof(*b));
 	b->a.sim = sim;
+	b->rules = &slab_rules_linux_2_6_32;
 	b->ncpus = p->cpus ? p->cpus : 1;
 	b->free_rec = SLAB_NONE;
 	b->next_reap = sim->now + SLAB_REAP_NS;
@@ -956,7 +1065,7 @@ static bool slab_check(struct allocator *a, char *msg, size_t msglen)
 				if (s->inuse > c->g.num || want != l)
 					CHECK_FAIL("slab: cache %s slab %#llx inuse %u/%u is on the %s list", c->name,
 						   (unsigned long long)s->va, s->inuse, c->g.num, slab_list_names[l]);
-				uint64_t off = s->s_mem - s->va - (c->g.off_slab ? 0 : c->g.mgmt_bytes);
+				uint64_t off = s->s_mem - s->va - (c->g.off_slab || c->g.mgmt_at_end ? 0 : c->g.mgmt_bytes);
 				if (off % c->g.colour_off || off / c->g.colour_off > (c->g.colour ? c->g.colour - 1 : 0))
 					CHECK_FAIL("slab: cache %s slab %#llx colour offset %llu is not a colour", c->name,
 						   (unsigned long long)s->va, (unsigned long long)off);

@@ -16,21 +16,27 @@ enum {
 };
 
 /*
- * The constants of one kernel version, as data: Linux 2.6.32 x86_64 is
- * slab_rules_linux_2_6_32 (the only set the back end uses).
+ * The constants of one kernel version, as data. The back end simulates
+ * slab_rules_linux_2_6_32; slab_rules_linux_5_4 (freelist_idx_t, the
+ * OBJFREELIST / OFF_SLAB / on-slab sequence of 4.6+) is the geometry of
+ * the last SLAB kernels, checked against a real 5.4 slabinfo.
  */
 struct slab_rules {
 	const char *version;
 	uint32_t word;           /* BYTES_PER_WORD */
 	uint32_t cache_line;     /* cache_line_size(): L1 line, colour step */
-	uint32_t mgmt_header;    /* sizeof(struct slab) */
-	uint32_t bufctl_size;    /* sizeof(kmem_bufctl_t): one free-list index per object */
-	uint32_t off_slab_min;   /* objects this size or larger start off-slab */
+	uint32_t mgmt_header;    /* sizeof(struct slab) (0: the descriptor lives in struct page) */
+	uint32_t bufctl_size;    /* kmem_bufctl_t / freelist_idx_t: bytes of one free-list index */
+	uint32_t off_slab_min;   /* 2.6.32: objects this size or larger start off-slab */
 	uint32_t max_order;      /* KMALLOC_MAX_ORDER: highest slab order tried */
-	uint32_t break_order;    /* slab_break_gfp_order (1 on machines > 32 MiB) */
+	uint32_t break_order;    /* slab_break_gfp_order / slab_max_order (1 above 32 MiB) */
+	bool     objfreelist;    /* 4.6+: try OBJFREELIST, then OFF_SLAB, then on-slab */
+	uint32_t max_num;        /* SLAB_OBJ_MAX_NUM (0 = no limit) */
+	uint32_t obj_min_size;   /* SLAB_OBJ_MIN_SIZE (0 = none) */
 };
 
 extern const struct slab_rules slab_rules_linux_2_6_32;
+extern const struct slab_rules slab_rules_linux_5_4;
 
 struct slab_geometry {
 	uint32_t objsize;      /* buffer_size: size after word and cache alignment */
@@ -42,10 +48,13 @@ struct slab_geometry {
 	uint32_t colour;       /* number of colours: left_over / colour_off */
 	uint32_t colour_off;   /* colour step: cache line, or align if larger */
 	bool     off_slab;     /* management kept outside the slab (CFLGS_OFF_SLAB) */
+	bool     objfreelist;  /* 4.6+: the free list lives in a free object (no management bytes) */
+	bool     mgmt_at_end;  /* on-slab management after the objects (4.x+), not before */
 };
 
 /* Geometry of a cache of `size` bytes, alignment `align` (0 = word),
- * flags SLAB_GEOM_*. False if no slab order can hold one object. */
+ * flags SLAB_GEOM_*. False if no slab order can hold one object.
+ * Caches are taken to have no constructor (OBJFREELIST allowed). */
 bool slab_geometry_compute(const struct slab_rules *r, uint32_t size, uint32_t align,
 			   unsigned flags, struct slab_geometry *g);
 

@@ -231,6 +231,102 @@ static void t_real_slabinfo_2_6_32(void)
 	CHECK(kmalloc_rows >= 6);
 }
 
+/*
+ * Linux 5.4 rules (the last SLAB kernels): one-byte freelist_idx_t, at
+ * most 255 objects. OBJFREELIST when num (objects of size in the slab)
+ * indices fit in one object of the size asked for; else OFF_SLAB when the
+ * index array's kmalloc object is at most half an object and the slab's
+ * remainder cannot hold it; else on-slab: n = slab / (size + 1).
+ */
+static const struct geo_case geo_cases_5_4[] = {
+	/* kmalloc-32: OBJFREELIST 128 indices > 32 bytes; OFF_SLAB needs
+	 * kmalloc-128 <= 16: never; on-slab 4096/33 = 124 */
+	{ 32, 0, HW, 32, 124, 1, 0, false },
+	/* kmalloc-64: OBJFREELIST 64 <= 64 */
+	{ 64, 0, HW, 64, 64, 1, 0, false },
+	/* kmalloc-96: objsize 128, OBJFREELIST 32 <= 96 */
+	{ 96, 0, HW, 128, 32, 1, 0, false },
+	/* 16 bytes: 256 per page > 255 ends OBJFREELIST and OFF_SLAB; on-slab 4096/17 = 240 */
+	{ 16, 8, 0, 16, 240, 1, 0, false },
+	/* 48 bytes: OBJFREELIST 85 > 48; OFF_SLAB 85 -> kmalloc-96 (128) > 24; on-slab 4096/49 = 83, left 29 */
+	{ 48, 8, RA, 48, 83, 1, 0, false },
+	/* 5984: order 0 none, order 1 one object (left 2208, stop at order 1) */
+	{ 5984, 8, 0, 5984, 1, 2, 34, false },
+	/* 16192: order 2, one object */
+	{ 16192, 8, 0, 16192, 1, 4, 3, false },
+	/* 8 bytes: raised to SLAB_OBJ_MIN_SIZE 16 */
+	{ 8, 8, 0, 16, 240, 1, 0, false },
+	/* 24 bytes aligned to 128: 32 indices do not fit in 24 bytes; OFF_SLAB:
+	 * 32 bytes of indices in kmalloc-32 <= 64, remainder 0 < 32: off-slab.
+	 * (Without a constructor only alignment makes a 5.4 cache off-slab.) */
+	{ 24, 128, 0, 128, 32, 1, 0, true },
+};
+
+static void t_geometry_linux_5_4(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(geo_cases_5_4); i++) {
+		const struct geo_case *c = &geo_cases_5_4[i];
+		struct slab_geometry g;
+		bool ok = slab_geometry_compute(&slab_rules_linux_5_4, c->size, c->align, c->flags, &g);
+		CHECK_MSG(ok && g.objsize == c->objsize && g.num == c->num && (1u << g.order) == c->pages &&
+			  g.colour == c->colour && g.off_slab == c->off_slab,
+			  "5.4 size %u: got %u %u %u colour %u off %d, want %u %u %u colour %u off %d", c->size,
+			  g.objsize, g.num, 1u << g.order, g.colour, g.off_slab, c->objsize, c->num, c->pages,
+			  c->colour, c->off_slab);
+		uint64_t used = (uint64_t)g.num * g.objsize + (g.off_slab ? 0 : g.mgmt_bytes) + g.left_over;
+		CHECK_EQ(used, (uint64_t)PAGE_SIZE << g.order);
+	}
+}
+
+/* Every kmalloc row of a real 5.4 slabinfo (kmalloc-N, dma-kmalloc-N,
+ * kmalloc-rcl-N with RECLAIM_ACCOUNT, and kmem_cache). */
+static void t_real_slabinfo_5_4(void)
+{
+	FILE *f = fopen("tests/data/slabinfo-linux-slab-5.4.txt", "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	char line[512];
+	unsigned rows = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#' || !strncmp(line, "slabinfo", 8))
+			continue;
+		char name[128];
+		unsigned long long active, total;
+		unsigned objsize, per, pages, limit, batch, shared;
+		if (sscanf(line, "%127s %llu %llu %u %u %u : tunables %u %u %u", name, &active, &total,
+			   &objsize, &per, &pages, &limit, &batch, &shared) != 9) {
+			CHECK_MSG(0, "unparsed row: %s", line);
+			continue;
+		}
+		unsigned flags = HW;
+		uint32_t size = objsize;
+		const char *p = strstr(name, "kmalloc-");
+		if (p) {
+			p += 8;
+			if (!strncmp(p, "rcl-", 4))
+				p += 4, flags |= RA;
+			char *end;
+			size = (uint32_t)strtoul(p, &end, 10);
+			if (*end == 'k') size <<= 10;
+			if (*end == 'M') size <<= 20;
+		}
+		struct slab_geometry g;
+		bool ok = slab_geometry_compute(&slab_rules_linux_5_4, size, 0, flags, &g);
+		CHECK_MSG(ok && g.objsize == objsize && g.num == per && (1u << g.order) == pages,
+			  "%s: computed %u %u %u, real %u %u %u", name, g.objsize, g.num, 1u << g.order,
+			  objsize, per, pages);
+		uint32_t l, bc, sh;
+		slab_tunables(objsize, 2, &l, &bc, &sh);
+		CHECK_MSG(l == limit && bc == batch && sh == shared, "%s: tunables %u %u %u, real %u %u %u",
+			  name, l, bc, sh, limit, batch, shared);
+		rows++;
+	}
+	fclose(f);
+	printf("#   %u real 5.4 slabinfo rows checked\n", rows);
+	CHECK(rows >= 61);
+}
+
 /* ---- magazines ----------------------------------------------------------- */
 
 static void t_magazines(void)
@@ -663,6 +759,8 @@ int main(void)
 	params_init(&P);
 	RUN(t_geometry_known_answers);
 	RUN(t_real_slabinfo_2_6_32);
+	RUN(t_geometry_linux_5_4);
+	RUN(t_real_slabinfo_5_4);
 	RUN(t_magazines);
 	RUN(t_colouring_cycles);
 	RUN(t_check_every_op_cross_cpu);
