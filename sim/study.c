@@ -976,9 +976,14 @@ int cmd_compare(int argc, char **argv)
 			free(pass);
 			return 0;
 		} else {
+			/* the input names the study: --trace FILE, --trace=FILE or a
+			 * workload script (other values, like --mem's, are not it) */
+			size_t al = strlen(a);
 			if (!strcmp(a, "--trace") && v)
 				input = v;
-			else if (a[0] != '-' && (i == 1 || strcmp(argv[i - 1], "--trace")))
+			else if (!strncmp(a, "--trace=", 8))
+				input = a + 8;
+			else if (a[0] != '-' && al > 4 && !strcmp(a + al - 4, ".lua") && !input)
 				input = a;
 			pass[npass++] = argv[i];
 		}
