@@ -68,10 +68,17 @@ if $KMEMSIM compare $INPUT --db "$TMP/c.db" --study t --out "$TMP/cout" >"$TMP/c
 	rows=$(awk '$1 ~ /^[0-9]+$/' "$TMP/cmp.out" | wc -l)
 	sorted=$(awk '$1 ~ /^[0-9]+$/ { print $4 }' "$TMP/cmp.out" | sort -g -c 2>&1 && echo yes)
 	nruns=$(sqlite3 "$TMP/c.db" "SELECT count(*) FROM runs WHERE study='t' AND status='ok'")
-	if [ "$rows" = "$NB" ] && [ "$nruns" = "$NB" ] && [ "$sorted" = yes ] && [ -s "$TMP/cout/grp0_bars.png" ]; then
+	# each row's run id and peak footprint agree with run_stats
+	agree=yes
+	for line in $(awk '$1 ~ /^[0-9]+$/ { print $3 ":" $4 }' "$TMP/cmp.out"); do
+		id=${line%%:*} fp=${line#*:}
+		db=$(sqlite3 "$TMP/c.db" "SELECT printf('%.3f', value / 1048576.0) FROM run_stats WHERE run_id=$id AND key='peak_footprint_bytes'")
+		[ "$db" = "$fp" ] || agree="run $id: table $fp, db $db"
+	done
+	if [ "$rows" = "$NB" ] && [ "$nruns" = "$NB" ] && [ "$sorted" = yes ] && [ "$agree" = yes ] && [ -s "$TMP/cout/grp0_bars.png" ]; then
 		ok compare_all_backends
 	else
-		notok compare_all_backends "$rows rows, $nruns runs, $NB back ends, sorted=$sorted"
+		notok compare_all_backends "$rows rows, $nruns runs, $NB back ends, sorted=$sorted, agree=$agree"
 	fi
 else
 	notok compare_all_backends "exit $?: $(grep -i fail "$TMP/cmp.err" | tr '\n' ' ')"
