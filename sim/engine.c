@@ -193,13 +193,20 @@ static bool sim_do_alloc(struct sim *s, uint64_t key, uint32_t size, int cache, 
 	o->cpu = (uint8_t)cpu;
 	s->st.live_bytes += size;
 	s->st.live_objects++;
-	if (s->st.live_bytes > s->st.peak_live_bytes)
-		s->st.peak_live_bytes = s->st.live_bytes;
 	if (s->st.live_objects > s->st.peak_live_objects)
 		s->st.peak_live_objects = s->st.live_objects;
+	/* Peaks of R and F and the other at that moment (J&W #2, #3): only an
+	 * allocation raises R, and F rises only when the back end takes pages
+	 * for an allocation, so checking here sees every peak. */
 	uint64_t f = sim_footprint_bytes(s);
-	if (f > s->st.peak_footprint_bytes)
+	if (s->st.live_bytes > s->st.peak_live_bytes) {
+		s->st.peak_live_bytes = s->st.live_bytes;
+		s->st.f_at_peak_live = f;
+	}
+	if (f > s->st.peak_footprint_bytes) {
 		s->st.peak_footprint_bytes = f;
+		s->st.r_at_peak_footprint = s->st.live_bytes;
+	}
 	if (s->a->alloc_bytes > s->st.peak_alloc_bytes)
 		s->st.peak_alloc_bytes = s->a->alloc_bytes;
 	return true;

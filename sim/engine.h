@@ -45,6 +45,8 @@ struct sim_stats {
 	uint64_t peak_live_bytes, peak_live_objects;
 	uint64_t page_live_pages, peak_page_live_pages;  /* trace page allocations */
 	uint64_t peak_footprint_bytes, peak_alloc_bytes;
+	uint64_t f_at_peak_live;       /* F when R reached its peak (J&W #2), exact per event */
+	uint64_t r_at_peak_footprint;  /* R when F reached its peak (J&W #3) */
 	uint64_t checks;               /* invariant checks run */
 };
 

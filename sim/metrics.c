@@ -18,13 +18,12 @@
  * measures (1998, "The memory fragmentation problem: solved?"), all as
  * fractions of R:
  *   jw1_mean_overhead        mean over samples of (F-R)/R (samples with R>0)
- *   jw2_overhead_at_max_live (F-R)/R at the sample where R is largest
- *   jw3_overhead_at_max_footprint  (F-R)/R at the sample where F is largest
+ *   jw2_overhead_at_max_live (F-R)/R at the moment R is largest
+ *   jw3_overhead_at_max_footprint  (F-R)/R at the moment F is largest
  *   jw4_max_footprint_over_max_live (max F - max R)/max R
- * Departure: #1-#3 are computed over the samples, not every event; #4 uses
- * the engine's exact per-event maxima. Samples are evenly spaced in events,
- * so #1 is a mean over allocator operations, which is J&W's clock. Ties in
- * #2 and #3 go to the first sample. Also: final, peak and mean (over
+ * #2-#4 use the engine's exact per-event peaks (ties go to the first
+ * moment); #1 is a mean over the samples, which are evenly spaced in
+ * events, so it is a mean over allocator operations, J&W's clock. Also: final, peak and mean (over
  * samples with A > 0) internal fragmentation, final total overhead.
  *
  * Snapshots (metrics_snapshot): for every frame its owner, and a bitmap of
@@ -408,12 +407,15 @@ void metrics_report(struct sim *s, void (*fn)(void *ctx, const char *key, double
 		fn(ctx, "mean_internal_frag", m->in_sum / (double)m->in_n);
 	if (m->jw_n)
 		fn(ctx, "jw1_mean_overhead", m->jw_sum / (double)m->jw_n);
-	if (m->max_r)
+	/* #2 and #3 from the engine's exact per-event peaks (samples can miss
+	 * a peak between them); #1 is a mean over samples. */
+	if (s->st.peak_live_bytes)
 		fn(ctx, "jw2_overhead_at_max_live",
-		   ((double)m->f_at_max_r - (double)m->max_r) / (double)m->max_r);
-	if (m->max_f && m->r_at_max_f)
+		   ((double)s->st.f_at_peak_live - (double)s->st.peak_live_bytes) / (double)s->st.peak_live_bytes);
+	if (s->st.peak_footprint_bytes && s->st.r_at_peak_footprint)
 		fn(ctx, "jw3_overhead_at_max_footprint",
-		   ((double)m->max_f - (double)m->r_at_max_f) / (double)m->r_at_max_f);
+		   ((double)s->st.peak_footprint_bytes - (double)s->st.r_at_peak_footprint) /
+		   (double)s->st.r_at_peak_footprint);
 	uint64_t max_r = MAX(s->st.peak_live_bytes, m->max_r);
 	uint64_t max_f = MAX(s->st.peak_footprint_bytes, m->max_f);
 	if (max_r)
