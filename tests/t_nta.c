@@ -1,0 +1,310 @@
+/*
+ * t_nta.c - the network tree allocator against its author's worked example
+ * and fragmentation test (../shared/reference/004), deferred cross-CPU
+ * frees, page release, and a real trace.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "../sim/engine.h"
+#include "../sim/kvm.h"
+#include "../sim/trace.h"
+#include "../allocators/allocator.h"
+#include "../allocators/buddy.h"
+
+static struct params P;
+
+static struct sim *mk(uint64_t mem, unsigned cpus, bool release)
+{
+	params_init(&P);
+	P.allocator = "nta";
+	P.cpus = cpus;
+	P.nta_release = release;
+	P.check_every = 1;
+	P.progress = false;
+	physmem_config_init(&P.mem, mem);
+	char err[256];
+	struct sim *s = sim_create(&P, err, sizeof(err));
+	if (!s)
+		printf("#   sim_create: %s\n", err);
+	return s;
+}
+
+/* Free ranges of the page at base, as "off+len off+len ..." (from walk's
+ * used ranges: the complement inside [base, base+4096)). */
+struct ranges { uint64_t base; uint64_t used[64][2]; int n; };
+
+static void collect(void *ctx, uint64_t va, uint64_t len)
+{
+	struct ranges *r = ctx;
+	if (va >= r->base && va < r->base + PAGE_SIZE && r->n < 64) {
+		r->used[r->n][0] = va - r->base;
+		r->used[r->n][1] = len;
+		r->n++;
+	}
+}
+
+static void free_ranges(struct sim *s, uint64_t base, char *out, size_t outlen)
+{
+	struct ranges r = { .base = base };
+	s->a->ops->walk(s->a, collect, &r);
+	/* walk reports used runs in address order within a node */
+	uint64_t at = 0;
+	out[0] = 0;
+	for (int i = 0; i <= r.n; i++) {
+		uint64_t end = i < r.n ? r.used[i][0] : PAGE_SIZE;
+		if (end > at)
+			snprintf(out + strlen(out), outlen - strlen(out), "%s%llu+%llu", out[0] ? " " : "",
+				 (unsigned long long)at, (unsigned long long)(end - at));
+		if (i < r.n)
+			at = r.used[i][0] + r.used[i][1];
+	}
+}
+
+static uint64_t addr_of(struct sim *s, uint64_t key)
+{
+	struct obj *o = objtab_lookup(&s->objs, key);
+	return o ? o->addr : 0;
+}
+
+/*
+ * 004, "Userspace model has been completed": allocate 120, 200, 70 bytes,
+ * free 120, 70, 200, with 32-byte chunks. The debug log gives the sizes
+ * 128, 224 and 96 (4, 7 and 3 chunks) at offsets 0, 0x80 and 0x160, the
+ * free area after freeing 70 bytes as 3744 bytes at 0x160, and one free
+ * 4096-byte chunk at the end. Every intermediate free set, worked by hand:
+ *   after alloc 120:  128+3968
+ *   after alloc 200:  352+3744
+ *   after alloc 70:   448+3648
+ *   after free 120:   0+128 448+3648
+ *   after free 70:    0+128 352+3744      (merged with the area after it)
+ *   after free 200:   0+4096              (merged on both sides)
+ */
+static void t_worked_example(void)
+{
+	struct sim *s = mk(64 * MIB, 1, false);
+	char fr[256];
+	uint64_t a = sim_alloc(s, 120, 0, 0, 0, 0);
+	uint64_t base = addr_of(s, a);
+	free_ranges(s, base, fr, sizeof(fr));
+	CHECK_MSG(!strcmp(fr, "128+3968"), "after alloc 120: %s", fr);
+	uint64_t b = sim_alloc(s, 200, 0, 0, 0, 0);
+	CHECK_EQ(addr_of(s, b) - base, 0x80);
+	free_ranges(s, base, fr, sizeof(fr));
+	CHECK_MSG(!strcmp(fr, "352+3744"), "after alloc 200: %s", fr);
+	uint64_t c = sim_alloc(s, 70, 0, 0, 0, 0);
+	CHECK_EQ(addr_of(s, c) - base, 0x160);
+	free_ranges(s, base, fr, sizeof(fr));
+	CHECK_MSG(!strcmp(fr, "448+3648"), "after alloc 70: %s", fr);
+	CHECK_EQ(s->a->alloc_bytes, 128 + 224 + 96);
+	sim_free(s, a, 0);
+	free_ranges(s, base, fr, sizeof(fr));
+	CHECK_MSG(!strcmp(fr, "0+128 448+3648"), "after free 120: %s", fr);
+	sim_free(s, c, 0);
+	free_ranges(s, base, fr, sizeof(fr));
+	CHECK_MSG(!strcmp(fr, "0+128 352+3744"), "after free 70: %s", fr);
+	sim_free(s, b, 0);
+	free_ranges(s, base, fr, sizeof(fr));
+	CHECK_MSG(!strcmp(fr, "0+4096"), "after free 200: %s", fr);
+	CHECK_EQ(s->a->alloc_bytes, 0);
+	CHECK_EQ(kvm_stats(s->kvm)->pages_held, 1);    /* never returned without --nta-release */
+	sim_destroy(s);
+}
+
+/* The largest free gap inside any page the back end holds, computed from
+ * walk()'s used ranges and the frame owners: independent of NTA's lists. */
+struct used { uint64_t va, len; };
+struct used_set { struct used *u; size_t n, cap; };
+static void add_used(void *ctx, uint64_t va, uint64_t len)
+{
+	struct used_set *us = ctx;
+	if (us->n == us->cap) {
+		us->cap = us->cap ? us->cap * 2 : 1024;
+		us->u = realloc(us->u, us->cap * sizeof(*us->u));
+	}
+	us->u[us->n++] = (struct used){ va, len };
+}
+static int by_va(const void *a, const void *b)
+{
+	const struct used *x = a, *y = b;
+	return x->va < y->va ? -1 : x->va > y->va;
+}
+static uint64_t largest_free_gap(struct sim *s)
+{
+	struct used_set us = { 0 };
+	s->a->ops->walk(s->a, add_used, &us);
+	qsort(us.u, us.n, sizeof(*us.u), by_va);
+	uint64_t best = 0;
+	size_t j = 0;
+	for (uint32_t pfn = 0; pfn < s->pm->nframes; pfn++) {
+		if (s->pm->frames[pfn].owner != OWNER_SLAB)
+			continue;
+		uint64_t base = PAGE_OFFSET + (uint64_t)pfn * PAGE_SIZE, at = base;
+		while (j < us.n && us.u[j].va + us.u[j].len <= base)
+			j++;
+		for (size_t k = j; k < us.n && us.u[k].va < base + PAGE_SIZE; k++) {
+			if (us.u[k].va > at && us.u[k].va - at > best)
+				best = us.u[k].va - at;
+			at = us.u[k].va + us.u[k].len;
+		}
+		if (base + PAGE_SIZE > at && base + PAGE_SIZE - at > best)
+			best = base + PAGE_SIZE - at;
+	}
+	free(us.u);
+	return best;
+}
+
+/*
+ * 004's fragmentation test: random sizes from 1 to the maximum in 32-byte
+ * steps until an allocation fails; halve the maximum; four rounds
+ * (PAGE_SIZE, /2, /4, /8). Nothing is freed. On a 16 MiB machine the pool
+ * is what the buddy allocator can give. At each failure: the failed size is
+ * within the round's maximum, no free gap in any page held could hold it
+ * (computed from walk() and the frame owners, not from NTA's lists), and
+ * no new page could be had (the buddy allocator is out of pages).
+ */
+static void t_fragmentation_test(void)
+{
+	struct sim *s = mk(16 * MIB, 1, false);
+	P.check_every = 0;            /* checked at each failure below */
+	struct rng r;
+	rng_seed(&r, 2006);
+	uint32_t max = PAGE_SIZE;
+	uint32_t failed[4];
+	uint64_t allocs[4] = { 0 };
+	for (int round = 0; round < 4; round++, max /= 2) {
+		for (;;) {
+			uint32_t size = 32 * (1 + (uint32_t)rng_below(&r, max / 32));
+			if (!sim_alloc(s, size, 0, 0, 0, 0)) {
+				failed[round] = size;
+				break;
+			}
+			allocs[round]++;
+		}
+		CHECK_MSG(failed[round] <= max, "round %d: failed size %u above max %u", round, failed[round], max);
+		CHECK_EQ(s->a->last_fail, FAIL_NOMEM);
+		CHECK_EQ(buddy_free_pages(s->pm->buddy), 0);
+		char msg[256];
+		CHECK_MSG(s->a->ops->check(s->a, msg, sizeof(msg)), "round %d: %s", round, msg);
+		uint64_t gap = largest_free_gap(s);
+		CHECK_MSG(gap < (failed[round] + 31) / 32 * 32, "round %d: a %llu-byte gap could hold the failed %u bytes",
+			  round, (unsigned long long)gap, failed[round]);
+		/* nta_free_bytes: what the failed request could not use */
+		printf("#   round %d (max %u): %llu allocations, failed at %u bytes\n", round, max,
+		       (unsigned long long)allocs[round], failed[round]);
+	}
+	CHECK_MSG(allocs[1] + allocs[2] + allocs[3] > 0, "nothing fitted after the first failure");
+	/* the pool is nearly all used: free space below one maximum-size request per node */
+	CHECK_MSG(s->a->alloc_bytes * 10 >= kvm_stats(s->kvm)->pages_held * PAGE_SIZE * 9,
+		  "only %llu of %llu bytes used at the end", (unsigned long long)s->a->alloc_bytes,
+		  (unsigned long long)kvm_stats(s->kvm)->pages_held * PAGE_SIZE);
+	sim_destroy(s);
+}
+
+/* A free on another CPU waits in the owner's queue until the owner's next
+ * operation; until then the chunks stay used. */
+static void t_deferred_free(void)
+{
+	struct sim *s = mk(64 * MIB, 2, false);
+	uint64_t a = sim_alloc(s, 100, 0, 0, 0, 0);   /* CPU 0's pool: 128 bytes */
+	uint64_t va = addr_of(s, a);
+	sim_free(s, a, 1);                             /* freed on CPU 1 */
+	CHECK_EQ(s->a->alloc_bytes, 128);              /* still held */
+	uint64_t b = sim_alloc(s, 100, 0, 1, 0, 0);    /* CPU 1's own pool: another page */
+	CHECK(addr_of(s, b) >> 12 != va >> 12);
+	CHECK_EQ(s->a->alloc_bytes, 256);
+	uint64_t c = sim_alloc(s, 100, 0, 0, 0, 0);    /* CPU 0 completes the free first */
+	CHECK_EQ(addr_of(s, c), va);                   /* and reuses the chunks */
+	CHECK_EQ(s->a->alloc_bytes, 256);
+	sim_free(s, c, 1);
+	sim_free(s, b, 0);
+	sim_reclaim(s);                                /* drains both queues */
+	CHECK_EQ(s->a->alloc_bytes, 0);
+	sim_destroy(s);
+}
+
+/* Without --nta-release pages stay in the pools; with it they go back. */
+static void t_release(void)
+{
+	for (int rel = 0; rel < 2; rel++) {
+		struct sim *s = mk(64 * MIB, 2, rel);
+		uint64_t free0 = buddy_free_pages(s->pm->buddy);
+		uint64_t keys[2000];
+		for (int i = 0; i < 2000; i++)
+			keys[i] = sim_alloc(s, 200 + (uint32_t)i % 1000, 0, (unsigned)i % 2, 0, 0);
+		uint64_t held = kvm_stats(s->kvm)->pages_held;
+		CHECK(held > 100);
+		for (int i = 0; i < 2000; i++)
+			sim_free(s, keys[i], (unsigned)(i + 1) % 2);
+		sim_reclaim(s);
+		CHECK_EQ(s->a->alloc_bytes, 0);
+		if (rel) {
+			CHECK_EQ(kvm_stats(s->kvm)->pages_held, 0);
+			CHECK_EQ(buddy_free_pages(s->pm->buddy), free0);
+		} else {
+			CHECK_EQ(kvm_stats(s->kvm)->pages_held, held);
+		}
+		sim_destroy(s);
+	}
+}
+
+static void t_too_big_and_chunk(void)
+{
+	struct sim *s = mk(64 * MIB, 1, false);
+	CHECK(sim_alloc(s, 16384, 0, 0, 0, 0) != 0);        /* one order-2 node */
+	CHECK(sim_alloc(s, 16385, 0, 0, 0, 0) == 0);
+	CHECK_EQ(s->st.failed_by[FAIL_TOO_BIG], 1);
+	sim_destroy(s);
+	params_init(&P);
+	P.allocator = "nta";
+	P.nta_chunk = 48;                                     /* not a power of two */
+	char err[256];
+	CHECK(sim_create(&P, err, sizeof(err)) == NULL);
+	P.nta_chunk = 64;
+	s = sim_create(&P, err, sizeof(err));
+	CHECK(s != NULL);
+	if (s) {
+		uint64_t k = sim_alloc(s, 65, 0, 0, 0, 0);
+		CHECK(k != 0);
+		CHECK_EQ(s->a->alloc_bytes, 128);
+		CHECK_EQ(addr_of(s, k) % 64, 0);
+		sim_destroy(s);
+	}
+}
+
+/* The real trace, with every invariant checked after every event, on both
+ * page sources. */
+static void t_replay_checked(void)
+{
+	for (int mapped = 0; mapped < 2; mapped++) {
+		params_init(&P);
+		P.allocator = "nta";
+		P.check_every = 1;
+		P.progress = false;
+		P.backing = mapped ? BACKING_MAPPED : BACKING_DIRECT;
+		physmem_config_init(&P.mem, 256 * MIB);
+		char cerr[256];
+		struct sim *s = sim_create(&P, cerr, sizeof(cerr));
+		CHECK_MSG(s != NULL, "sim_create: %s", cerr);
+		if (!s)
+			continue;
+		struct trace_stats ts = { 0 };
+		char err[512] = "";
+		int rc = trace_replay(s, "tests/data/gcc-small.ftrace.xz", false, &ts, err, sizeof(err));
+		CHECK_MSG(rc == 0, "replay: %s", err);
+		CHECK_EQ(s->st.failed_allocs, 0);
+		CHECK(s->st.checks > 40000);
+		sim_destroy(s);
+	}
+}
+
+int main(void)
+{
+	RUN(t_worked_example);
+	RUN(t_fragmentation_test);
+	RUN(t_deferred_free);
+	RUN(t_release);
+	RUN(t_too_big_and_chunk);
+	RUN(t_replay_checked);
+	return check_done();
+}
