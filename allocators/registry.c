@@ -8,12 +8,14 @@
 extern const struct allocator_ops buddy_ops;
 extern const struct allocator_ops slab_ops;
 extern const struct allocator_ops slub_ops;
+extern const struct allocator_ops slob_ops;
 extern const struct allocator_ops nta_ops;
 
 const struct allocator_ops *const allocator_registry[] = {
 	&buddy_ops,
 	&slab_ops,
 	&slub_ops,
+	&slob_ops,
 	&nta_ops,
 	NULL
 };
