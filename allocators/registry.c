@@ -6,6 +6,7 @@
 #include "allocator.h"
 
 extern const struct allocator_ops buddy_ops;
+extern const struct allocator_ops zone_ops;
 extern const struct allocator_ops slab_ops;
 extern const struct allocator_ops slub_ops;
 extern const struct allocator_ops slob_ops;
@@ -13,6 +14,7 @@ extern const struct allocator_ops nta_ops;
 
 const struct allocator_ops *const allocator_registry[] = {
 	&buddy_ops,
+	&zone_ops,
 	&slab_ops,
 	&slub_ops,
 	&slob_ops,
