@@ -4,8 +4,11 @@
 load gpdir.'/common.gp'
 set title ttl font fmed
 set xlabel xlab
-set ylabel 'MiB'
-set yrange [0:*]
+# Log scale: back ends differ by orders of magnitude (buddy rounds every
+# object to whole pages), and a linear axis squashes all but the largest.
+set ylabel 'MiB (log scale)'
+set logscale y
+set yrange [*:*]
 set key below center horizontal maxrows 2
 set bmargin 6
 plot for [i=1:words(files)] word(files,i) using (column(xcol)*xscale):5 with steps lw 1.5 lc rgb word(colours,i) title word(labels,i).' F', \
