@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "shadow.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
 #include "../allocators/allocator.h"
@@ -43,65 +44,6 @@ static struct sim *mk(const char *alloc, uint64_t mem)
 	if (!s)
 		printf("#   sim_create(%s): %s\n", alloc, err);
 	return s;
-}
-
-/* --- shadow map: page number -> 4096-bit map of used bytes ----------- */
-
-struct shadow_page {
-	uint64_t pageno;     /* va >> 12, 0 = empty slot */
-	uint64_t bits[64];
-};
-
-struct shadow {
-	struct shadow_page *slot;
-	uint64_t mask;
-	uint64_t count;
-};
-
-static struct shadow_page *shadow_page(struct shadow *sh, uint64_t pageno)
-{
-	if (!sh->slot || sh->count * 10 >= (sh->mask + 1) * 7) {
-		struct shadow old = *sh;
-		sh->mask = old.mask ? old.mask * 2 + 1 : 1023;
-		sh->slot = calloc(sh->mask + 1, sizeof(*sh->slot));
-		sh->count = 0;
-		for (uint64_t i = 0; old.slot && i <= old.mask; i++)
-			if (old.slot[i].pageno) {
-				struct shadow_page *p = shadow_page(sh, old.slot[i].pageno);
-				memcpy(p->bits, old.slot[i].bits, sizeof(p->bits));
-			}
-		free(old.slot);
-	}
-	uint64_t i = (pageno * 0x9e3779b97f4a7c15ull >> 20) & sh->mask;
-	while (sh->slot[i].pageno && sh->slot[i].pageno != pageno)
-		i = (i + 1) & sh->mask;
-	if (!sh->slot[i].pageno) {
-		sh->slot[i].pageno = pageno;
-		sh->count++;
-	}
-	return &sh->slot[i];
-}
-
-/* Set (on) or clear the bytes [va, va+len); returns false if a byte to be
- * set is already set or a byte to be cleared is not. */
-static bool shadow_mark(struct shadow *sh, uint64_t va, uint64_t len, bool on)
-{
-	bool good = true;
-	while (len) {
-		uint64_t off = va & 4095, n = 4096 - off < len ? 4096 - off : len;
-		struct shadow_page *p = shadow_page(sh, va >> 12);
-		for (uint64_t b = off; b < off + n; ) {
-			unsigned w = (unsigned)(b / 64), sh0 = (unsigned)(b % 64);
-			uint64_t k = 64 - sh0 < off + n - b ? 64 - sh0 : off + n - b;
-			uint64_t m = (k == 64 ? ~0ull : ((1ull << k) - 1)) << sh0;
-			if (on) { if (p->bits[w] & m) good = false; p->bits[w] |= m; }
-			else    { if ((p->bits[w] & m) != m) good = false; p->bits[w] &= ~m; }
-			b += k;
-		}
-		va += n;
-		len -= n;
-	}
-	return good;
 }
 
 /* Frames an object may live in: handed to a back end, and not free,

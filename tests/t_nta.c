@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "testsim.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
 #include "../sim/trace.h"
@@ -16,18 +17,10 @@ static struct params P;
 
 static struct sim *mk(uint64_t mem, unsigned cpus, bool release)
 {
-	params_init(&P);
-	P.allocator = "nta";
+	testsim_params(&P, "nta", mem);
 	P.cpus = cpus;
 	P.nta_release = release;
-	P.check_every = 1;
-	P.progress = false;
-	physmem_config_init(&P.mem, mem);
-	char err[256];
-	struct sim *s = sim_create(&P, err, sizeof(err));
-	if (!s)
-		printf("#   sim_create: %s\n", err);
-	return s;
+	return testsim_create(&P);
 }
 
 /* Free ranges of the page at base, as "off+len off+len ..." (from walk's
@@ -61,11 +54,7 @@ static void free_ranges(struct sim *s, uint64_t base, char *out, size_t outlen)
 	}
 }
 
-static uint64_t addr_of(struct sim *s, uint64_t key)
-{
-	struct obj *o = objtab_lookup(&s->objs, key);
-	return o ? o->addr : 0;
-}
+#define addr_of testsim_addr
 
 /*
  * 004, "Userspace model has been completed": allocate 120, 200, 70 bytes,
@@ -272,30 +261,11 @@ static void t_too_big_and_chunk(void)
 	}
 }
 
-/* The real trace, with every invariant checked after every event, on both
- * page sources. */
+/* The real trace, every invariant checked after every event, both page sources. */
 static void t_replay_checked(void)
 {
-	for (int mapped = 0; mapped < 2; mapped++) {
-		params_init(&P);
-		P.allocator = "nta";
-		P.check_every = 1;
-		P.progress = false;
-		P.backing = mapped ? BACKING_MAPPED : BACKING_DIRECT;
-		physmem_config_init(&P.mem, 256 * MIB);
-		char cerr[256];
-		struct sim *s = sim_create(&P, cerr, sizeof(cerr));
-		CHECK_MSG(s != NULL, "sim_create: %s", cerr);
-		if (!s)
-			continue;
-		struct trace_stats ts = { 0 };
-		char err[512] = "";
-		int rc = trace_replay(s, "tests/data/gcc-small.ftrace.xz", false, &ts, err, sizeof(err));
-		CHECK_MSG(rc == 0, "replay: %s", err);
-		CHECK_EQ(s->st.failed_allocs, 0);
-		CHECK(s->st.checks > 40000);
-		sim_destroy(s);
-	}
+	testsim_params(&P, "nta", 256 * MIB);
+	testsim_replay_checked(&P);
 }
 
 int main(void)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "testsim.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
 #include "../sim/trace.h"
@@ -17,24 +18,12 @@ static struct params P;
 
 static struct sim *mk(uint64_t mem, bool mapped)
 {
-	params_init(&P);
-	P.allocator = "slob";
-	P.check_every = 1;
-	P.progress = false;
+	testsim_params(&P, "slob", mem);
 	P.backing = mapped ? BACKING_MAPPED : BACKING_DIRECT;
-	physmem_config_init(&P.mem, mem);
-	char err[256];
-	struct sim *s = sim_create(&P, err, sizeof(err));
-	if (!s)
-		printf("#   sim_create: %s\n", err);
-	return s;
+	return testsim_create(&P);
 }
 
-static uint64_t addr_of(struct sim *s, uint64_t key)
-{
-	struct obj *o = objtab_lookup(&s->objs, key);
-	return o ? o->addr : 0;
-}
+#define addr_of testsim_addr
 
 struct ranges { uint64_t base; char out[512]; uint64_t at; };
 
@@ -187,18 +176,11 @@ static void t_scanning_cost(void)
 	CHECK_MSG(mixed > 2 * uniform, "mixed sizes scan %.2f pages, uniform %.2f", mixed, uniform);
 }
 
+/* The real trace, every invariant checked after every event, both page sources. */
 static void t_replay_checked(void)
 {
-	for (int mapped = 0; mapped < 2; mapped++) {
-		struct sim *s = mk(256 * MIB, mapped);
-		struct trace_stats ts = { 0 };
-		char err[512] = "";
-		int rc = trace_replay(s, "tests/data/gcc-small.ftrace.xz", false, &ts, err, sizeof(err));
-		CHECK_MSG(rc == 0, "replay: %s", err);
-		CHECK_EQ(s->st.failed_allocs, 0);
-		CHECK(s->st.checks > 40000);
-		sim_destroy(s);
-	}
+	testsim_params(&P, "slob", 256 * MIB);
+	testsim_replay_checked(&P);
 }
 
 int main(void)

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "shadow.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
 #include "../allocators/allocator.h"
@@ -448,45 +449,6 @@ static void t_check_catches(void)
 }
 
 /* ---- random runs ---------------------------------------------------------- */
-
-struct shadow_page { uint64_t pageno; uint64_t bits[8]; };   /* 512 granules of 8 bytes */
-struct shadow { struct shadow_page *slot; uint64_t mask, count; };
-
-static struct shadow_page *shadow_page(struct shadow *sh, uint64_t pageno)
-{
-	if (!sh->slot || sh->count * 10 >= (sh->mask + 1) * 7) {
-		struct shadow old = *sh;
-		sh->mask = old.mask ? old.mask * 2 + 1 : 4095;
-		sh->slot = calloc(sh->mask + 1, sizeof(*sh->slot));
-		sh->count = 0;
-		for (uint64_t i = 0; old.slot && i <= old.mask; i++)
-			if (old.slot[i].pageno)
-				memcpy(shadow_page(sh, old.slot[i].pageno)->bits, old.slot[i].bits, sizeof(old.slot[i].bits));
-		free(old.slot);
-	}
-	uint64_t i = (pageno * 0x9e3779b97f4a7c15ull >> 24) & sh->mask;
-	while (sh->slot[i].pageno && sh->slot[i].pageno != pageno)
-		i = (i + 1) & sh->mask;
-	if (!sh->slot[i].pageno) {
-		sh->slot[i].pageno = pageno;
-		sh->count++;
-	}
-	return &sh->slot[i];
-}
-
-/* Mark or clear the 8-byte granules of [va, va + len); false on overlap
- * (or clearing a granule not set). */
-static bool shadow_mark(struct shadow *sh, uint64_t va, uint64_t len, bool on)
-{
-	bool good = true;
-	for (uint64_t g = va / 8; g < DIV_ROUND_UP(va + len, 8); g++) {
-		struct shadow_page *p = shadow_page(sh, g / 512);
-		uint64_t bit = 1ull << (g % 64), *w = &p->bits[(g % 512) / 64];
-		if (on) { if (*w & bit) good = false; *w |= bit; }
-		else    { if (!(*w & bit)) good = false; *w &= ~bit; }
-	}
-	return good;
-}
 
 struct live { uint64_t key, addr; uint32_t size; int cache; };
 

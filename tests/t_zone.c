@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "testsim.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
 #include "../sim/trace.h"
@@ -16,25 +17,14 @@ static struct params P;
 
 static struct sim *mk(uint64_t mem, uint64_t zone_map, bool mapped, unsigned check_every)
 {
-	params_init(&P);
-	P.allocator = "zone";
+	testsim_params(&P, "zone", mem);
 	P.zone_map_bytes = zone_map;
 	P.check_every = check_every;
-	P.progress = false;
 	P.backing = mapped ? BACKING_MAPPED : BACKING_DIRECT;
-	physmem_config_init(&P.mem, mem);
-	char err[256];
-	struct sim *s = sim_create(&P, err, sizeof(err));
-	if (!s)
-		printf("#   sim_create: %s\n", err);
-	return s;
+	return testsim_create(&P);
 }
 
-static uint64_t addr_of(struct sim *s, uint64_t key)
-{
-	struct obj *o = objtab_lookup(&s->objs, key);
-	return o ? o->addr : 0;
-}
+#define addr_of testsim_addr
 
 struct row { const char *name; struct cache_info ci; bool seen; };
 static void find_row(void *ctx, const struct cache_info *ci)
@@ -161,18 +151,9 @@ static void t_gc_partial(void)
 /* The real trace, every invariant checked after every event, both page sources. */
 static void t_replay_checked(void)
 {
-	for (int mapped = 0; mapped < 2; mapped++) {
-		struct sim *s = mk(256 * MIB, 12 * MIB, mapped, 1);
-		struct trace_stats ts = { 0 };
-		char err[512] = "";
-		int rc = trace_replay(s, "tests/data/gcc-small.ftrace.xz", false, &ts, err, sizeof(err));
-		CHECK_MSG(rc == 0, "replay: %s", err);
-		CHECK_EQ(s->st.failed_allocs, 0);
-		CHECK(s->st.checks > 40000);
-		if (mapped)
-			CHECK(kvm_stats(s->kvm)->map_ops > 0);
-		sim_destroy(s);
-	}
+	testsim_params(&P, "zone", 256 * MIB);
+	P.zone_map_bytes = 12 * MIB;
+	testsim_replay_checked(&P);
 }
 
 /* A random run with cross-CPU frees and mapped backing, checked per op. */
