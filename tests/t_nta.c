@@ -261,6 +261,65 @@ static void t_too_big_and_chunk(void)
 	}
 }
 
+/*
+ * Exhaustion on a small machine, without and with --nta-release. Random
+ * sizes on two CPUs until the buddy allocator is empty and an allocation
+ * fails (recorded as FAIL_NOMEM, never an abort); then everything is freed,
+ * half of it on the other CPU. Without release every page stays in the
+ * pools, and since all frees merged back, each held page is one free area:
+ * 32-byte allocations on CPU 0 then CPU 1 must get exactly held * 128 of
+ * them before failing again. With release the buddy allocator gets back
+ * every page it gave.
+ */
+static void t_exhaustion(void)
+{
+	for (int rel = 0; rel < 2; rel++) {
+		struct sim *s = mk(16 * MIB, 2, rel);
+		CHECK(s != NULL);
+		if (!s)
+			continue;
+		P.check_every = 0;
+		uint64_t free0 = buddy_free_pages(s->pm->buddy);
+		struct rng r;
+		rng_seed(&r, 44 + (uint64_t)rel);
+		static uint64_t keys[1 << 16];
+		unsigned n = 0;
+		for (; n < (1u << 16); n++) {
+			uint32_t size = 1 + (uint32_t)rng_below(&r, 4096);
+			keys[n] = sim_alloc(s, size, 0, n % 2, 0, 0);
+			if (!keys[n])
+				break;
+		}
+		CHECK(n < (1u << 16));
+		CHECK(s->st.failed_allocs >= 1);
+		CHECK_EQ(s->a->last_fail, FAIL_NOMEM);
+		char msg[256];
+		CHECK_MSG(s->a->ops->check(s->a, msg, sizeof(msg)), "%s", msg);
+		uint64_t held = kvm_stats(s->kvm)->pages_held;
+		CHECK(held > free0 / 2);
+		for (unsigned i = 0; i < n; i++)
+			sim_free(s, keys[i], (i + (i & 2)) % 2);   /* half on the other CPU */
+		sim_reclaim(s);
+		CHECK_MSG(s->a->ops->check(s->a, msg, sizeof(msg)), "%s", msg);
+		CHECK_EQ(s->a->alloc_bytes, 0);
+		if (rel) {
+			CHECK_EQ(kvm_stats(s->kvm)->pages_held, 0);
+			CHECK_EQ(buddy_free_pages(s->pm->buddy), free0);
+		} else {
+			CHECK_EQ(kvm_stats(s->kvm)->pages_held, held);
+			uint64_t buddy_left = buddy_free_pages(s->pm->buddy);
+			uint64_t got = 0;
+			for (unsigned cpu = 0; cpu < 2; cpu++)
+				while (sim_alloc(s, 32, 0, cpu, 0, 0))
+					got++;
+			/* the pools first, then whatever the buddy allocator still had */
+			CHECK_EQ(got, (held + buddy_left) * (PAGE_SIZE / 32));
+			CHECK_EQ(kvm_stats(s->kvm)->pages_held, held + buddy_left);
+		}
+		sim_destroy(s);
+	}
+}
+
 /* The real trace, every invariant checked after every event, both page sources. */
 static void t_replay_checked(void)
 {
@@ -275,6 +334,7 @@ int main(void)
 	RUN(t_deferred_free);
 	RUN(t_release);
 	RUN(t_too_big_and_chunk);
+	RUN(t_exhaustion);
 	RUN(t_replay_checked);
 	return check_done();
 }
