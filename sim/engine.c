@@ -449,6 +449,8 @@ void sim_check(struct sim *s)
 		goto broken;
 	if (s->a->ops != allocator_lookup("buddy") && !buddy_check(s->pm->buddy, msg, sizeof(msg)))
 		goto broken;
+	if (!kvm_check(s->kvm, msg, sizeof(msg)))     /* page source and page tables */
+		goto broken;
 	if (s->st.live_objects != s->objs.count) {
 		snprintf(msg, sizeof(msg), "engine: live_objects %llu but object table holds %llu",
 			 (unsigned long long)s->st.live_objects, (unsigned long long)s->objs.count);
