@@ -7,6 +7,7 @@
 #include <string.h>
 #include "check.h"
 #include "testsim.h"
+#include "shadow.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
 #include "../sim/trace.h"
@@ -55,6 +56,21 @@ static void free_ranges(struct sim *s, uint64_t base, char *out, size_t outlen)
 }
 
 #define addr_of testsim_addr
+
+/* One figure of the back end's report(). */
+struct rep { const char *key; double v; };
+static void rep_fn(void *ctx, const char *key, double v)
+{
+	struct rep *r = ctx;
+	if (!strcmp(key, r->key))
+		r->v = v;
+}
+static double report_get(struct sim *s, const char *key)
+{
+	struct rep r = { key, -1 };
+	s->a->ops->report(s->a, rep_fn, &r);
+	return r.v;
+}
 
 /*
  * 004, "Userspace model has been completed": allocate 120, 200, 70 bytes,
@@ -199,17 +215,93 @@ static void t_deferred_free(void)
 	uint64_t va = addr_of(s, a);
 	sim_free(s, a, 1);                             /* freed on CPU 1 */
 	CHECK_EQ(s->a->alloc_bytes, 128);              /* still held */
+	CHECK_EQ(report_get(s, "nta_deferred_frees"), 1);
+	CHECK_EQ(report_get(s, "nta_queued_frees"), 1);
 	uint64_t b = sim_alloc(s, 100, 0, 1, 0, 0);    /* CPU 1's own pool: another page */
 	CHECK(addr_of(s, b) >> 12 != va >> 12);
 	CHECK_EQ(s->a->alloc_bytes, 256);
 	uint64_t c = sim_alloc(s, 100, 0, 0, 0, 0);    /* CPU 0 completes the free first */
 	CHECK_EQ(addr_of(s, c), va);                   /* and reuses the chunks */
 	CHECK_EQ(s->a->alloc_bytes, 256);
+	CHECK_EQ(report_get(s, "nta_queued_frees"), 0);
 	sim_free(s, c, 1);
-	sim_free(s, b, 0);
+	sim_free(s, b, 0);                             /* CPU 0 queues b to CPU 1 */
+	CHECK_EQ(s->a->alloc_bytes, 128);              /* c's free completed at CPU 0's op */
+	CHECK_EQ(report_get(s, "nta_deferred_frees"), 3);
+	CHECK_EQ(report_get(s, "nta_queued_frees"), 1);
 	sim_reclaim(s);                                /* drains both queues */
 	CHECK_EQ(s->a->alloc_bytes, 0);
+	CHECK_EQ(report_get(s, "nta_queued_frees"), 0);
 	sim_destroy(s);
+}
+
+/*
+ * Small random runs, every invariant checked after every event, on both
+ * page sources, without and with --nta-release: three CPUs, objects freed
+ * on a random CPU (so most frees are deferred), sizes up to 5000 bytes
+ * (order-0 and order-1 nodes), a reclaim now and then. The shadow map
+ * proves no two live objects overlap and that each one is aligned to the
+ * chunk; at the end everything is freed and, with release, every page is
+ * back with the buddy allocator.
+ */
+static void t_random_checked(void)
+{
+	for (int v = 0; v < 4; v++) {
+		bool mapped = v & 1, rel = v >> 1;
+		struct sim *s = mk(32 * MIB, 3, rel);
+		CHECK(s != NULL);
+		if (!s)
+			continue;
+		P.backing = mapped ? BACKING_MAPPED : BACKING_DIRECT;
+		sim_destroy(s);
+		s = testsim_create(&P);
+		uint64_t free0 = buddy_free_pages(s->pm->buddy);
+		struct shadow sh = { 0 };
+		struct rng r;
+		rng_seed(&r, 4000 + (uint64_t)v);
+		enum { N = 600 };
+		uint64_t key[N] = { 0 }, va[N] = { 0 }, len[N] = { 0 };
+		bool ok = true;
+		for (int op = 0; op < 6000 && ok; op++) {
+			unsigned i = (unsigned)rng_below(&r, N), cpu = (unsigned)rng_below(&r, 3);
+			if (key[i]) {
+				ok &= shadow_mark(&sh, va[i], len[i], false);
+				sim_free(s, key[i], cpu);
+				key[i] = 0;
+			} else {
+				uint32_t size = 1 + (uint32_t)rng_below(&r, rng_below(&r, 8) ? 600 : 5000);
+				key[i] = sim_alloc(s, size, 0, cpu, 0, 0);
+				CHECK(key[i] != 0);
+				if (!key[i])
+					break;
+				va[i] = addr_of(s, key[i]);
+				len[i] = size;
+				CHECK_MSG(va[i] % 32 == 0, "object at %#llx", (unsigned long long)va[i]);
+				ok &= shadow_mark(&sh, va[i], len[i], true);
+			}
+			if (op % 1000 == 999)
+				sim_reclaim(s);
+		}
+		CHECK_MSG(ok, "variant %d: live objects overlap", v);
+		CHECK(s->st.checks >= 6000);
+		for (unsigned i = 0; i < N; i++)
+			if (key[i])
+				sim_free(s, key[i], (unsigned)rng_below(&r, 3));
+		sim_reclaim(s);
+		char msg[256];
+		CHECK_MSG(s->a->ops->check(s->a, msg, sizeof(msg)), "%s", msg);
+		CHECK_EQ(s->a->alloc_bytes, 0);
+		if (rel) {
+			CHECK_EQ(kvm_stats(s->kvm)->pages_held, 0);
+			CHECK_EQ(buddy_free_pages(s->pm->buddy), free0);
+		} else {
+			CHECK(kvm_stats(s->kvm)->pages_held > 0);
+		}
+		CHECK(report_get(s, "nta_deferred_frees") > 1000);   /* about 2/3 of ~3000 frees */
+		CHECK_EQ(report_get(s, "nta_queued_frees"), 0);
+		shadow_free(&sh);
+		sim_destroy(s);
+	}
 }
 
 /* Without --nta-release pages stay in the pools; with it they go back. */
@@ -332,6 +424,7 @@ int main(void)
 	RUN(t_worked_example);
 	RUN(t_fragmentation_test);
 	RUN(t_deferred_free);
+	RUN(t_random_checked);
 	RUN(t_release);
 	RUN(t_too_big_and_chunk);
 	RUN(t_exhaustion);
