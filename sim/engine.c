@@ -465,8 +465,6 @@ broken:
 
 /* ---- end of run ---- */
 
-struct report_ctx { FILE *out; struct sim *s; };
-
 void sim_report(struct sim *s, void (*fn)(void *ctx, const char *key, double v), void *ctx)
 {
 	const struct sim_stats *st = &s->st;

@@ -58,8 +58,6 @@ struct metrics {
 	/* Johnstone & Wilson, over samples */
 	uint64_t jw_n;             /* samples with R > 0 */
 	double   jw_sum;           /* sum of (F-R)/R over them */
-	uint64_t max_r, f_at_max_r;
-	uint64_t max_f, r_at_max_f;
 	double   peak_internal;
 	uint64_t in_n;             /* samples with A > 0 */
 	double   in_sum;           /* sum of (A-R)/A over them */
@@ -141,14 +139,6 @@ static void metrics_track(struct metrics *m, uint64_t r, uint64_t a, uint64_t f)
 	if (r > 0) {
 		m->jw_n++;
 		m->jw_sum += ((double)f - (double)r) / (double)r;
-	}
-	if (r > m->max_r) {
-		m->max_r = r;
-		m->f_at_max_r = f;
-	}
-	if (f > m->max_f) {
-		m->max_f = f;
-		m->r_at_max_f = r;
 	}
 	if (a > 0) {
 		double in = ((double)a - (double)r) / (double)a;
@@ -416,8 +406,7 @@ void metrics_report(struct sim *s, void (*fn)(void *ctx, const char *key, double
 		fn(ctx, "jw3_overhead_at_max_footprint",
 		   ((double)s->st.peak_footprint_bytes - (double)s->st.r_at_peak_footprint) /
 		   (double)s->st.r_at_peak_footprint);
-	uint64_t max_r = MAX(s->st.peak_live_bytes, m->max_r);
-	uint64_t max_f = MAX(s->st.peak_footprint_bytes, m->max_f);
+	uint64_t max_r = s->st.peak_live_bytes, max_f = s->st.peak_footprint_bytes;
 	if (max_r)
 		fn(ctx, "jw4_max_footprint_over_max_live", ((double)max_f - (double)max_r) / (double)max_r);
 }
