@@ -28,7 +28,8 @@
 _Static_assert(FAIL_NREASONS == 7, "kms_stats.failed_by must have FAIL_NREASONS entries");
 #define SAME(a, b) ((unsigned)(a) == (unsigned)(b))
 _Static_assert(SAME(KMS_GFP_DMA, GFP_DMA) && SAME(KMS_GFP_DMA32, GFP_DMA32) && SAME(KMS_GFP_ATOMIC, GFP_ATOMIC) &&
-	       SAME(KMS_GFP_MOVABLE, GFP_MOVABLE) && SAME(KMS_GFP_ZERO, GFP_ZERO) && SAME(KMS_GFP_NOWARN, GFP_NOWARN),
+	       SAME(KMS_GFP_MOVABLE, GFP_MOVABLE) && SAME(KMS_GFP_ZERO, GFP_ZERO) && SAME(KMS_GFP_NOWARN, GFP_NOWARN) &&
+	       SAME(KMS_GFP_ACCOUNT, GFP_ACCOUNT) && SAME(KMS_GFP_RECLAIMABLE, GFP_RECLAIMABLE),
 	       "kmemsim_api.h's GFP bits must be base.h's");
 #undef SAME
 

@@ -31,8 +31,10 @@
 
 /*
  * GFP flags: only the bits the model acts on. Zone modifiers pick the
- * highest zone an allocation may use (Linux's gfp_zone()); the rest are
- * carried for the record.
+ * highest zone an allocation may use (Linux's gfp_zone()); ACCOUNT and
+ * RECLAIMABLE pick SLUB's kmalloc-cg-N / kmalloc-rcl-N caches (Linux's
+ * kmalloc_type()); the rest are carried for the record. Values are ours,
+ * not Linux's bit numbers (sim/trace.c translates those).
  */
 enum {
 	GFP_DMA      = 1u << 0,   /* ZONE_DMA only */
@@ -41,6 +43,8 @@ enum {
 	GFP_MOVABLE  = 1u << 3,
 	GFP_ZERO     = 1u << 4,
 	GFP_NOWARN   = 1u << 5,
+	GFP_ACCOUNT  = 1u << 6,   /* __GFP_ACCOUNT: charged to the memory cgroup */
+	GFP_RECLAIMABLE = 1u << 7,/* __GFP_RECLAIMABLE: freeable by a shrinker */
 };
 
 /*

@@ -24,7 +24,8 @@
 /* GFP bits (the same values as base.h's GFP_*, static-asserted in api.c). */
 enum kms_gfp {
 	KMS_GFP_DMA = 1, KMS_GFP_DMA32 = 2, KMS_GFP_ATOMIC = 4,
-	KMS_GFP_MOVABLE = 8, KMS_GFP_ZERO = 16, KMS_GFP_NOWARN = 32
+	KMS_GFP_MOVABLE = 8, KMS_GFP_ZERO = 16, KMS_GFP_NOWARN = 32,
+	KMS_GFP_ACCOUNT = 64, KMS_GFP_RECLAIMABLE = 128
 };
 
 /* ---- objects (the per-event path) ---- */

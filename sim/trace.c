@@ -38,8 +38,9 @@
  *  none, so its events all happen "now".
  *
  * Where it departs: a page allocation the kernel failed (page NULL) and a
- * failed realloc ("!") are counted as other events, not replayed. Only the
- * zone modifiers of gfp_flags are kept (GFP_DMA, GFP_DMA32).
+ * failed realloc ("!") are counted as other events, not replayed. Of
+ * gfp_flags only the bits that route an allocation are kept (GFP_DMA,
+ * GFP_DMA32, GFP_ACCOUNT, GFP_RECLAIMABLE: trace_gfp_parse).
  *
  * Robustness: lines are scanned by hand with explicit ends (no sscanf, no
  * NUL termination assumed), longer than TRACE_LINE_MAX bytes are
@@ -316,24 +317,43 @@ static bool parse_ptr(struct slice s, uint64_t *out)
 	return parse_hex(s, out);
 }
 
+/*
+ * show_gfp_flags() prints the composite names of include/trace/events/
+ * mmflags.h first, then the single __GFP_ bits left over. Of the
+ * composites in Linux 6.18's gfp_types.h only GFP_KERNEL_ACCOUNT carries
+ * __GFP_ACCOUNT, only GFP_DMA / GFP_DMA32 the zone bits, and none
+ * __GFP_RECLAIMABLE. trace-cmd may print the mask as a number: Linux's
+ * bit values (6.18, unchanged since 4.x) are ___GFP_DMA 0x1, ___GFP_DMA32
+ * 0x4, ___GFP_RECLAIMABLE 0x10, ___GFP_ACCOUNT 0x400000. A kmalloc
+ * event's accounted=true is computed by the tracepoint from this same
+ * mask, so it adds nothing; on kmem_cache_alloc it also reflects the
+ * cache's SLAB_ACCOUNT, which does not route a named cache's objects.
+ */
 unsigned trace_gfp_parse(const char *str, size_t len)
 {
+	static const struct { const char *name; unsigned gfp; } names[] = {
+		{ "GFP_DMA", GFP_DMA }, { "__GFP_DMA", GFP_DMA },
+		{ "GFP_DMA32", GFP_DMA32 }, { "__GFP_DMA32", GFP_DMA32 },
+		{ "GFP_KERNEL_ACCOUNT", GFP_ACCOUNT }, { "__GFP_ACCOUNT", GFP_ACCOUNT },
+		{ "__GFP_RECLAIMABLE", GFP_RECLAIMABLE },
+	};
+	static const struct { uint64_t bit; unsigned gfp; } bits[] = {
+		{ 0x1, GFP_DMA }, { 0x4, GFP_DMA32 }, { 0x10, GFP_RECLAIMABLE }, { 0x400000, GFP_ACCOUNT },
+	};
 	unsigned gfp = 0;
 	const char *p = str, *e = str + len;
 	while (p < e) {
 		const char *q = memchr(p, '|', (size_t)(e - p));
 		struct slice t = { p, q ? q : e };
 		uint64_t v;
-		if (SLICE_EQ(t, "GFP_DMA") || SLICE_EQ(t, "__GFP_DMA"))
-			gfp |= GFP_DMA;
-		else if (SLICE_EQ(t, "GFP_DMA32") || SLICE_EQ(t, "__GFP_DMA32"))
-			gfp |= GFP_DMA32;
-		else if (t.e - t.p > 2 && t.p[0] == '0' && t.p[1] == 'x' && parse_hex(t, &v)) {
-			/* Linux's bit numbers: ___GFP_DMA 0x1, ___GFP_DMA32 0x4 */
-			if (v & 0x1)
-				gfp |= GFP_DMA;
-			if (v & 0x4)
-				gfp |= GFP_DMA32;
+		if (t.e - t.p > 2 && t.p[0] == '0' && t.p[1] == 'x' && parse_hex(t, &v)) {
+			for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
+				if (v & bits[i].bit)
+					gfp |= bits[i].gfp;
+		} else {
+			for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+				if (slice_eq(t, names[i].name, strlen(names[i].name)))
+					gfp |= names[i].gfp;
 		}
 		p = q ? q + 1 : e;
 	}

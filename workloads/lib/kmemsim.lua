@@ -46,7 +46,7 @@ local C = ffi.C
 M.C = C   -- the raw API, for scripts that want to skip the wrappers
 
 -- GFP bits, from the header's enum (the values of sim/base.h).
-for _, g in ipairs { "DMA", "DMA32", "ATOMIC", "MOVABLE", "ZERO", "NOWARN" } do
+for _, g in ipairs { "DMA", "DMA32", "ATOMIC", "MOVABLE", "ZERO", "NOWARN", "ACCOUNT", "RECLAIMABLE" } do
 	M["GFP_" .. g] = tonumber(C["KMS_GFP_" .. g])
 end
 M.KiB, M.MiB, M.GiB = 1024, 1024 * 1024, 1024 * 1024 * 1024
