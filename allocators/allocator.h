@@ -10,7 +10,8 @@
  *  - Cache ids: 0 is the generic kmalloc family; cache_create() returns an
  *    id >= 1 for a named cache (a kmem_cache, a zone, a size class) or -1
  *    if it cannot be made. A back end may alias two names to one id
- *    (SLUB merging).
+ *    (SLUB merging), unless flags has CACHE_NO_MERGE; back ends that never
+ *    merge ignore flags.
  *  - alloc() returns the object's (virtual) address, never 0 on success.
  *    On failure it returns 0 and sets a->last_fail to the reason: a failed
  *    allocation is a recorded result, never an abort.
@@ -42,6 +43,13 @@ struct allocator {
 	enum fail_reason last_fail;     /* set by a failing alloc() */
 };
 
+/* cache_create() flags. */
+enum {
+	/* The name already is the kernel's merged cache (a trace's name=, a
+	 * /proc/slabinfo row): make it as named, alias it to no other cache. */
+	CACHE_NO_MERGE = 1u << 0,
+};
+
 /* One row of a /proc/slabinfo-style table (slab caches, zones, size classes). */
 struct cache_info {
 	const char *name;
@@ -63,7 +71,8 @@ struct allocator_ops {
 	const char *summary;   /* one line for `kmemsim list` */
 	struct allocator *(*create)(struct sim *sim, const struct params *p);
 	void     (*destroy)(struct allocator *a);
-	int      (*cache_create)(struct allocator *a, const char *name, uint32_t size, uint32_t align);
+	int      (*cache_create)(struct allocator *a, const char *name, uint32_t size, uint32_t align,
+				 unsigned flags);   /* CACHE_* */
 	uint64_t (*alloc)(struct allocator *a, int cache, uint32_t size, unsigned cpu, unsigned gfp);
 	void     (*free)(struct allocator *a, int cache, uint64_t addr, uint32_t size, unsigned cpu);
 	void     (*reclaim)(struct allocator *a);                 /* optional: reap, zone_gc, shrink */

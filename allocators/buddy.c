@@ -293,9 +293,10 @@ static struct allocator *bb_create(struct sim *s, const struct params *p)
 
 static void bb_destroy(struct allocator *a) { free(a); }
 
-static int bb_cache_create(struct allocator *a, const char *name, uint32_t size, uint32_t align)
+static int bb_cache_create(struct allocator *a, const char *name, uint32_t size, uint32_t align,
+			   unsigned flags)
 {
-	(void)a; (void)name; (void)size; (void)align;
+	(void)a; (void)name; (void)size; (void)align; (void)flags;
 	return 1;   /* every size is served the same way */
 }
 

@@ -316,9 +316,10 @@ static void nta_destroy(struct allocator *a)
 }
 
 /* NTA has no caches: a named cache is an object size served by the pools. */
-static int nta_cache_create(struct allocator *a, const char *name, uint32_t size, uint32_t align)
+static int nta_cache_create(struct allocator *a, const char *name, uint32_t size, uint32_t align,
+			    unsigned flags)
 {
-	(void)a; (void)name; (void)size; (void)align;
+	(void)a; (void)name; (void)size; (void)align; (void)flags;
 	return 1;
 }
 

@@ -760,8 +760,10 @@ static void slab_destroy_backend(struct allocator *a)
 	free(b);
 }
 
-static int slab_cache_create(struct allocator *a, const char *name, uint32_t size, uint32_t align)
+static int slab_cache_create(struct allocator *a, const char *name, uint32_t size, uint32_t align,
+			     unsigned flags)
 {
+	(void)flags;   /* SLAB never merges */
 	struct slab_backend *b = slab_backend(a);
 	struct slab_cache *c = slab_cache_build(b, name ? name : "?", size, align, 0, 0);
 	if (!c)

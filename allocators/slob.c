@@ -359,9 +359,10 @@ static void slob_destroy(struct allocator *a)
 	free(s);
 }
 
-static int slob_cache_create(struct allocator *a, const char *name, uint32_t size, uint32_t align)
+static int slob_cache_create(struct allocator *a, const char *name, uint32_t size, uint32_t align,
+			     unsigned flags)
 {
-	(void)name;
+	(void)name; (void)flags;
 	struct slob *s = slob_of(a);
 	if (s->ncache == s->cachecap) {
 		s->cachecap *= 2;

@@ -410,12 +410,13 @@ static int slub_find_mergeable(struct slub *s, uint32_t size, uint32_t align)
 	return -1;
 }
 
-static int slub_cache_create(struct allocator *a, const char *name, uint32_t size, uint32_t align)
+static int slub_cache_create(struct allocator *a, const char *name, uint32_t size, uint32_t align,
+			     unsigned flags)
 {
 	struct slub *s = slub_of(a);
 	if (align & (align - 1))
 		return -1;
-	int m = slub_find_mergeable(s, size, align);
+	int m = (flags & CACHE_NO_MERGE) ? -1 : slub_find_mergeable(s, size, align);
 	if (m >= 0) {
 		s->caches[m].aliases++;
 		s->st.merges++;

@@ -261,8 +261,10 @@ static void zone_destroy(struct allocator *a)
 	free(za);
 }
 
-static int zone_cache_create(struct allocator *a, const char *name, uint32_t size, uint32_t align)
+static int zone_cache_create(struct allocator *a, const char *name, uint32_t size, uint32_t align,
+			     unsigned flags)
 {
+	(void)flags;   /* zinit never merges */
 	struct zonealloc *za = za_of(a);
 	if (size > 8 * PAGE_SIZE / 2)
 		return -1;                   /* no zone for objects this big: kalloc takes them */

@@ -135,12 +135,17 @@ void sim_destroy(struct sim *s)
 
 int sim_cache(struct sim *s, const char *name, uint32_t size, uint32_t align)
 {
+	return sim_cache_create(s, name, size, align, 0);
+}
+
+int sim_cache_create(struct sim *s, const char *name, uint32_t size, uint32_t align, unsigned flags)
+{
 	for (unsigned i = 1; i <= s->ncaches; i++)
 		if (strcmp(s->caches[i].name, name) == 0)
 			return (int)i;
 	if (s->ncaches + 1 >= SIM_MAX_CACHES)
 		return -1;
-	int id = s->a->ops->cache_create(s->a, name, size, align ? align : 8);
+	int id = s->a->ops->cache_create(s->a, name, size, align ? align : 8, flags);
 	if (id < 0)
 		return -1;
 	unsigned i = ++s->ncaches;

@@ -92,8 +92,12 @@ struct sim *sim_create(const struct params *p, char *err, size_t errlen);
 void sim_destroy(struct sim *s);
 
 /* Named cache: created in the back end on first sight of name. Returns the
- * sim cache id (>= 1), or -1 if the back end refused it. */
+ * sim cache id (>= 1), or -1 if the back end refused it. sim_cache() is
+ * kmem_cache_create() (the back end may merge it with a compatible cache,
+ * unless --no-merge); sim_cache_create() takes CACHE_* flags
+ * (allocator.h), e.g. CACHE_NO_MERGE for a trace's already merged names. */
 int sim_cache(struct sim *s, const char *name, uint32_t size, uint32_t align);
+int sim_cache_create(struct sim *s, const char *name, uint32_t size, uint32_t align, unsigned flags);
 
 /* Process one event. Advances simulated time to ev->time_ns if later. */
 void sim_event(struct sim *s, const struct event *ev);

@@ -443,7 +443,9 @@ static int trace_cache_lookup(struct trace_replay_state *st, const char *name, s
 	uint32_t size, align;
 	trace_cache_geometry(bytes_req, bytes_alloc, &size, &align);
 	st->cachemap[i].name = copy;
-	st->cachemap[i].id = sim_cache(st->s, copy, size, align);
+	/* name= is already the kernel's merged cache (its /proc/slabinfo row):
+	 * the back end must not merge it again */
+	st->cachemap[i].id = sim_cache_create(st->s, copy, size, align, CACHE_NO_MERGE);
 	st->ncachemap++;
 	return st->cachemap[i].id;
 }

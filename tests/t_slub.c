@@ -118,7 +118,7 @@ static void t_local_and_remote_free(void)
 	if (!s) { CHECK(0); return; }
 	struct allocator *a = s->a;
 	const struct allocator_ops *o = a->ops;
-	int c = o->cache_create(a, "t-1k", 1024, 8);   /* 16 per order-2 slab */
+	int c = o->cache_create(a, "t-1k", 1024, 8, 0);   /* 16 per order-2 slab */
 	CHECK(c >= 1);
 	uint64_t A[16];
 	for (int i = 0; i < 16; i++)
@@ -174,7 +174,7 @@ static void t_min_partial(void)
 	if (!s) { CHECK(0); return; }
 	struct allocator *a = s->a;
 	const struct allocator_ops *o = a->ops;
-	int c = o->cache_create(a, "t-mp", 1024, 8);
+	int c = o->cache_create(a, "t-mp", 1024, 8, 0);
 	uint64_t *obj = calloc(20 * 16, sizeof(*obj));
 	for (int i = 0; i < 20 * 16; i++)
 		obj[i] = o->alloc(a, c, 1024, 0, 0);
@@ -219,7 +219,7 @@ static void t_shrink_order(void)
 	if (!s) { CHECK(0); return; }
 	struct allocator *a = s->a;
 	const struct allocator_ops *o = a->ops;
-	int c = o->cache_create(a, "t-shrink", 1024, 8);
+	int c = o->cache_create(a, "t-shrink", 1024, 8, 0);
 	uint64_t v[64];
 	for (int i = 0; i < 64; i++)
 		v[i] = o->alloc(a, c, 1024, 0, 0);
@@ -388,16 +388,16 @@ static void t_merge_on_off(void)
 		if (!s) { CHECK(0); return; }
 		struct allocator *a = s->a;
 		const struct allocator_ops *o = a->ops;
-		int ca = o->cache_create(a, "a", 100, 8);   /* size 104 */
-		int cb = o->cache_create(a, "b", 104, 8);   /* 104: alias of a */
-		int cc = o->cache_create(a, "c", 97, 8);    /* 104: alias of a */
-		int cd = o->cache_create(a, "d", 96, 8);    /* 96: 104 - 96 = 8 wastes a word: new */
-		int ce = o->cache_create(a, "e", 100, 64);  /* 128 with align 64: new */
-		int cf = o->cache_create(a, "f", 120, 8);   /* 120: 128 - 120 = 8: new */
-		int cg = o->cache_create(a, "g", 121, 8);   /* 128: alias of e */
-		int ch = o->cache_create(a, "h", 64, 8);    /* kmalloc-64 is never a target: new */
-		int ci = o->cache_create(a, "i", 24, 16);   /* 32, align 16 */
-		int cj = o->cache_create(a, "j", 32, 32);   /* 32 needs align 32: 32 & 31 == 0: alias of i */
+		int ca = o->cache_create(a, "a", 100, 8, 0);   /* size 104 */
+		int cb = o->cache_create(a, "b", 104, 8, 0);   /* 104: alias of a */
+		int cc = o->cache_create(a, "c", 97, 8, 0);    /* 104: alias of a */
+		int cd = o->cache_create(a, "d", 96, 8, 0);    /* 96: 104 - 96 = 8 wastes a word: new */
+		int ce = o->cache_create(a, "e", 100, 64, 0);  /* 128 with align 64: new */
+		int cf = o->cache_create(a, "f", 120, 8, 0);   /* 120: 128 - 120 = 8: new */
+		int cg = o->cache_create(a, "g", 121, 8, 0);   /* 128: alias of e */
+		int ch = o->cache_create(a, "h", 64, 8, 0);    /* kmalloc-64 is never a target: new */
+		int ci = o->cache_create(a, "i", 24, 16, 0);   /* 32, align 16 */
+		int cj = o->cache_create(a, "j", 32, 32, 0);   /* 32 needs align 32: 32 & 31 == 0: alias of i */
 		CHECK(ca >= 1 && cd >= 1 && ce >= 1 && cf >= 1 && ch >= 1 && ci >= 1);
 		if (nm == 0) {
 			CHECK_EQ(cb, ca); CHECK_EQ(cc, ca); CHECK_EQ(cg, ce); CHECK_EQ(cj, ci);
