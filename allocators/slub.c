@@ -37,30 +37,46 @@
  *     nr_partial >= min_partial; a slab on a CPU partial list stays there,
  *     even empty.
  *  6. kmalloc: caches 8, 16, 32, 64, 96, 128, 192, 256, 512, 1k, 2k, 4k, 8k
- *     (kmalloc_index); GFP_DMA requests use the dma-kmalloc-N caches, whose
- *     slabs come from ZONE_DMA; larger requests take whole pages
- *     (kmalloc_large, GFP zone honoured). Slab pages of every other cache
- *     come from the normal zones whatever the request's zone bits
- *     (allocate_slab keeps only the cache's allocflags).
- *  7. Merging (find_mergeable): a new named cache aliases the most recently
- *     created mergeable cache with size >= its size, size - its size <
- *     sizeof(void *), and size a multiple of its alignment. kmalloc caches
- *     are never merge targets: this machine's kernel (CONFIG_HARDENED_USERCOPY)
- *     gives them a usersize, which makes them unmergeable.
+ *     (kmalloc_index) in four arrays chosen by kmalloc_type() (slab.h,
+ *     CONFIG_ZONE_DMA and CONFIG_MEMCG on, as on the traced machine):
+ *     no DMA, RECLAIMABLE or ACCOUNT bit -> kmalloc-N; else, in this
+ *     priority, GFP_DMA -> dma-kmalloc-N (slabs from ZONE_DMA),
+ *     GFP_RECLAIMABLE -> kmalloc-rcl-N (SLAB_RECLAIM_ACCOUNT: slab pages
+ *     __GFP_RECLAIMABLE), GFP_ACCOUNT -> kmalloc-cg-N (SLAB_ACCOUNT);
+ *     slub_kmalloc_type(). Same geometry in every array. Larger requests
+ *     take whole pages (kmalloc_large, GFP zone honoured). Slab pages get
+ *     the cache's allocflags (zone, RECLAIMABLE) and, of the request, only
+ *     what allocate_slab() keeps (GFP_RECLAIM_MASK: here ATOMIC, NOWARN).
+ *  7. Merging (find_mergeable): a cache made by kmem_cache_create() (a Lua
+ *     sim.cache()) aliases the most recently created mergeable cache with
+ *     size >= its size, size - its size < sizeof(void *), and size a
+ *     multiple of its alignment. kmalloc caches are never merge targets:
+ *     this machine's kernel (CONFIG_HARDENED_USERCOPY) gives them a
+ *     usersize, which makes them unmergeable; so the real slabinfo lists
+ *     every kmalloc-N, kmalloc-rcl-N, kmalloc-cg-N and dma-kmalloc-N as
+ *     its own row. A trace's name= is already the kernel's merged cache
+ *     (its slabinfo row): it comes with CACHE_NO_MERGE and is never
+ *     aliased (dentry and filp stay two rows, as in the real slabinfo).
  *  8. reclaim() is kmem_cache_shrink() on every cache: flush the CPU slabs
  *     and CPU partial lists to the node, free every empty node-partial slab,
  *     and promote the slabs with 1..32 free objects, fewest free first.
  *     There is no periodic reaping in SLUB (tick is NULL).
  *
  * Departures: one node; no sheaves (6.18 uses them only for caches that ask);
- * no freelist randomisation, debugging, memcg or KASAN; no kmalloc-cg-N or
- * kmalloc-rcl-N caches (the event's GFP bits do not carry __GFP_ACCOUNT or
- * __GFP_RECLAIMABLE), so accounted and reclaimable kmallocs share the plain
- * caches; dma-kmalloc caches are made on first use, not at boot; cache
- * flags are unknown to the model, so merging cannot refuse caches with
- * constructors, RCU, usercopy regions or differing SLAB_ACCOUNT /
- * SLAB_RECLAIM_ACCOUNT as Linux does (it merges more); kmalloc(0) is
- * served as kmalloc(1) (Linux returns ZERO_SIZE_PTR). The slabinfo table
+ * no freelist randomisation, debugging or KASAN; memcg routes kmallocs to
+ * kmalloc-cg-N but its per-slab obj_exts vectors (alloc_slab_obj_exts,
+ * 8 bytes per object of a slab holding accounted objects) are not
+ * accounted; no CONFIG_RANDOM_KMALLOC_CACHES (the traced machine has no
+ * kmalloc-rnd-* rows) and no kmem_buckets (CONFIG_SLAB_BUCKETS's
+ * memdup_user-N caches: their allocations are traced as plain kmalloc
+ * events, so they are served from kmalloc-N); kmalloc-rcl-N, kmalloc-cg-N
+ * and dma-kmalloc-N are made on first use, not at boot, so --slabinfo
+ * lists only those a run used and meta_bytes counts only their
+ * descriptors; cache flags of sim.cache() caches are unknown to the model,
+ * so merging cannot refuse caches with constructors, RCU, usercopy regions
+ * or differing SLAB_ACCOUNT / SLAB_RECLAIM_ACCOUNT as Linux does (it
+ * merges more); kmalloc(0) is served as kmalloc(1) (Linux returns
+ * ZERO_SIZE_PTR). The slabinfo table
  * reports TRUE live objects as active_objs and slabs with a live object as
  * active_slabs, where Linux's /proc/slabinfo counts every object of a CPU
  * slab or CPU partial slab as active and every slab as active.
@@ -100,6 +116,39 @@ static const uint32_t slub_kmalloc_sizes[] = {
 	8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192
 };
 #define SLUB_NKMALLOC ARRAY_SIZE(slub_kmalloc_sizes)
+
+/* enum kmalloc_cache_type of 6.18 with ZONE_DMA and MEMCG, in its order. */
+enum slub_kmalloc_type {
+	SLUB_KMALLOC_NORMAL,
+	SLUB_KMALLOC_RECLAIM,
+	SLUB_KMALLOC_DMA,
+	SLUB_KMALLOC_CGROUP,
+	SLUB_KMALLOC_NTYPES
+};
+
+/* kmalloc_info[]'s names and the allocflags new_kmalloc_cache()'s slab
+ * flags give the pages (SLAB_RECLAIM_ACCOUNT, SLAB_CACHE_DMA). */
+static const struct {
+	const char *prefix;
+	unsigned    allocflags;
+} slub_kmalloc_types[SLUB_KMALLOC_NTYPES] = {
+	[SLUB_KMALLOC_NORMAL]  = { "kmalloc-",     0 },
+	[SLUB_KMALLOC_RECLAIM] = { "kmalloc-rcl-", GFP_RECLAIMABLE },
+	[SLUB_KMALLOC_DMA]     = { "dma-kmalloc-", GFP_DMA },
+	[SLUB_KMALLOC_CGROUP]  = { "kmalloc-cg-",  0 },
+};
+
+/* kmalloc_type(): DMA before RECLAIMABLE before ACCOUNT. A pure function. */
+static enum slub_kmalloc_type slub_kmalloc_type(unsigned gfp)
+{
+	if (!(gfp & (GFP_DMA | GFP_RECLAIMABLE | GFP_ACCOUNT)))
+		return SLUB_KMALLOC_NORMAL;
+	if (gfp & GFP_DMA)
+		return SLUB_KMALLOC_DMA;
+	if (gfp & GFP_RECLAIMABLE)
+		return SLUB_KMALLOC_RECLAIM;
+	return SLUB_KMALLOC_CGROUP;
+}
 
 /* ---- geometry ---------------------------------------------------------- */
 
@@ -269,7 +318,9 @@ struct slub {
 	int32_t  free_slot;             /* free records, linked by lnext */
 	struct slub_large *large;
 	uint32_t nlarge, large_cap;
-	int      kmalloc_dma[SLUB_NKMALLOC];  /* dma-kmalloc-N, made on first use; -1 */
+	/* internal cache of each kmalloc type and size; kmalloc-N made at
+	 * create (internal index = size index), the others on first use */
+	int      kmalloc[SLUB_KMALLOC_NTYPES][SLUB_NKMALLOC];
 	uint64_t large_bytes;
 	struct slub_stats st;
 };
@@ -344,6 +395,27 @@ static unsigned slub_kmalloc_index(uint32_t size)
 	return i;
 }
 
+/* The kmalloc cache of type t and size index k, made on first use
+ * (create_kmalloc_cache()); SLUB_NONE if it has no geometry. */
+static int slub_kmalloc_cache(struct slub *s, enum slub_kmalloc_type t, unsigned k)
+{
+	if (s->kmalloc[t][k] != SLUB_NONE)
+		return s->kmalloc[t][k];
+	uint32_t sz = slub_kmalloc_sizes[k];
+	char name[32];
+	if (sz >= 1024)
+		snprintf(name, sizeof(name), "%s%uk", slub_kmalloc_types[t].prefix, sz / 1024);
+	else
+		snprintf(name, sizeof(name), "%s%u", slub_kmalloc_types[t].prefix, sz);
+	/* create_boot_cache(): power-of-two sizes are aligned to size */
+	int ci = slub_cache_add(s, name, sz, (sz & (sz - 1)) ? SLUB_WORD : sz, true);
+	if (ci < 0)
+		return SLUB_NONE;
+	s->caches[ci].allocflags = slub_kmalloc_types[t].allocflags;
+	s->kmalloc[t][k] = ci;
+	return ci;
+}
+
 static struct allocator *slub_create(struct sim *sim, const struct params *p)
 {
 	struct slub *s = xcalloc(1, sizeof(*s));
@@ -351,21 +423,14 @@ static struct allocator *slub_create(struct sim *sim, const struct params *p)
 	s->p = p;
 	s->ncpus = p->cpus ? p->cpus : 1;
 	s->free_slot = SLUB_NONE;
-	for (unsigned i = 0; i < SLUB_NKMALLOC; i++)
-		s->kmalloc_dma[i] = SLUB_NONE;
+	for (unsigned t = 0; t < SLUB_KMALLOC_NTYPES; t++)
+		for (unsigned i = 0; i < SLUB_NKMALLOC; i++)
+			s->kmalloc[t][i] = SLUB_NONE;
 	slub_public_add(s, SLUB_NONE);  /* public id 0: kmalloc, by size */
-	char name[32];
-	for (unsigned i = 0; i < SLUB_NKMALLOC; i++) {
-		uint32_t sz = slub_kmalloc_sizes[i];
-		if (sz >= 1024)
-			snprintf(name, sizeof(name), "kmalloc-%uk", sz / 1024);
-		else
-			snprintf(name, sizeof(name), "kmalloc-%u", sz);
-		/* create_kmalloc_cache(): power-of-two sizes are aligned to size */
-		uint32_t align = (sz & (sz - 1)) ? SLUB_WORD : sz;
-		if (slub_cache_add(s, name, sz, align, true) < 0)
-			die("slub: kmalloc-%u has no geometry (--slub-max-order %u)", sz, p->slub_max_order);
-	}
+	for (unsigned i = 0; i < SLUB_NKMALLOC; i++)
+		if (slub_kmalloc_cache(s, SLUB_KMALLOC_NORMAL, i) != (int)i)
+			die("slub: kmalloc-%u has no geometry (--slub-max-order %u)", slub_kmalloc_sizes[i],
+			    p->slub_max_order);
 	return &s->a;
 }
 
@@ -453,9 +518,10 @@ static int32_t slub_slab_new(struct slub *s, uint32_t ci, unsigned cpu, unsigned
 	struct slub_cache *c = &s->caches[ci];
 	enum fail_reason why = FAIL_NONE;
 	unsigned order = c->g.order, objects = c->g.objects;
-	/* allocate_slab() keeps only reclaim/constraint bits of the request;
-	 * the zone comes from the cache (s->allocflags) */
-	gfp = (gfp & ~(unsigned)(GFP_DMA | GFP_DMA32)) | c->allocflags;
+	/* new_slab() keeps only the request's GFP_RECLAIM_MASK and
+	 * GFP_CONSTRAINT_MASK bits (of ours: ATOMIC, NOWARN); zone and
+	 * __GFP_RECLAIMABLE come from the cache (s->allocflags) */
+	gfp = (gfp & (unsigned)(GFP_ATOMIC | GFP_NOWARN)) | c->allocflags;
 	uint64_t va = kvm_alloc(s->a.sim->kvm, NULL, order, gfp, OWNER_SLAB, ci, &why);
 	if (!va && c->g.min_order < order) {
 		order = c->g.min_order;
@@ -743,31 +809,15 @@ static uint64_t slub_alloc_large(struct slub *s, uint32_t size, unsigned gfp)
 	return va;
 }
 
-/* kmalloc_type() and kmalloc_caches[][]: GFP_DMA requests use the
- * dma-kmalloc caches, made on first use (Linux makes them at boot). */
+/* kmalloc_slab(): kmalloc_caches[kmalloc_type(gfp)][kmalloc_index(size)].
+ * The rcl, cg and dma caches are made on first use (Linux: at boot). */
 static int slub_internal(struct slub *s, int cache, uint32_t size, unsigned gfp)
 {
 	if (cache > 0 && (uint32_t)cache < s->npublic)
 		return s->public_to_internal[cache];
 	if (size > SLUB_KMALLOC_MAX)
 		return SLUB_NONE;
-	unsigned k = slub_kmalloc_index(size ? size : 1);
-	if (!(gfp & GFP_DMA))
-		return (int)k;
-	if (s->kmalloc_dma[k] < 0) {
-		uint32_t sz = slub_kmalloc_sizes[k];
-		char name[32];
-		if (sz >= 1024)
-			snprintf(name, sizeof(name), "dma-kmalloc-%uk", sz / 1024);
-		else
-			snprintf(name, sizeof(name), "dma-kmalloc-%u", sz);
-		int ci = slub_cache_add(s, name, sz, (sz & (sz - 1)) ? SLUB_WORD : sz, true);
-		if (ci < 0)
-			return SLUB_NONE;
-		s->caches[ci].allocflags = GFP_DMA;
-		s->kmalloc_dma[k] = ci;
-	}
-	return s->kmalloc_dma[k];
+	return slub_kmalloc_cache(s, slub_kmalloc_type(gfp), slub_kmalloc_index(size ? size : 1));
 }
 
 static uint64_t slub_alloc(struct allocator *a, int cache, uint32_t size, unsigned cpu, unsigned gfp)
