@@ -57,6 +57,11 @@ struct cache_info {
 	uint32_t objsize, objperslab, pagesperslab;
 	uint64_t active_slabs, num_slabs;
 	uint64_t hostage_pages;   /* pages of slabs at most 1/8 used */
+	/* slabinfo's tunables and sharedavail: SLAB's array caches (per-CPU
+	 * limit and batchcount, shared factor, objects in the shared arrays);
+	 * 0 where the allocator has none, as SLUB's /proc/slabinfo prints */
+	uint32_t limit, batchcount, sharedfactor;
+	uint64_t shared_avail;
 };
 
 typedef void (*cache_info_fn_t)(void *ctx, const struct cache_info *ci);

@@ -926,6 +926,10 @@ static void slab_caches(struct allocator *a, cache_info_fn_t fn, void *ctx)
 			.active_slabs = c->count[SL_FULL] + c->count[SL_PARTIAL],
 			.num_slabs = nslabs,
 			.hostage_pages = hostage,
+			/* s_show(): cachep->limit, batchcount, shared; shared_avail
+			 * sums the nodes' shared arrays */
+			.limit = c->limit, .batchcount = c->batchcount, .sharedfactor = c->shared,
+			.shared_avail = c->sh.avail,
 		};
 		fn(ctx, &ci);
 	}

@@ -230,10 +230,11 @@ static int parse_run_options(int argc, char **argv, struct params *p, uint32_t *
 static void print_slabinfo_row(void *ctx, const struct cache_info *ci)
 {
 	FILE *out = ctx;
-	fprintf(out, "%-17s %6llu %6llu %6u %4u %4u : tunables    0    0    0 : slabdata %6llu %6llu      0\n",
+	fprintf(out, "%-17s %6llu %6llu %6u %4u %4u : tunables %4u %4u %4u : slabdata %6llu %6llu %6llu\n",
 		ci->name, (unsigned long long)ci->active_objs, (unsigned long long)ci->num_objs,
-		ci->objsize, ci->objperslab, ci->pagesperslab,
-		(unsigned long long)ci->active_slabs, (unsigned long long)ci->num_slabs);
+		ci->objsize, ci->objperslab, ci->pagesperslab, ci->limit, ci->batchcount, ci->sharedfactor,
+		(unsigned long long)ci->active_slabs, (unsigned long long)ci->num_slabs,
+		(unsigned long long)ci->shared_avail);
 }
 
 static int cmd_run(int argc, char **argv)
