@@ -7,10 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "compare.h"
 #include "engine.h"
 #include "luaw.h"
 #include "params.h"
-#include "study.h"
+#include "plot.h"
 #include "trace.h"
 #include "../allocators/allocator.h"
 
