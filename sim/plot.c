@@ -15,10 +15,15 @@
  * and for each group of runs on one input (same input, study, seed, memory):
  *   grp<N>_footprint  F(t) per back end and R(t), one figure
  *   grp<N>_frag       internal fragmentation and total overhead over time
- *   grp<N>_bars       peak footprint, J&W #3 and #4, failed allocations
+ *   grp<N>_bars       peak footprint, J&W #3 and #4, failed allocations,
+ *                     back ends in ranked order (compare.c's rule), those
+ *                     that failed allocations hatched, undefined values
+ *                     written NaN and labelled n/a, never drawn as 0
  * and an index.html (report.c) that shows every figure with a table of
  * headline numbers per group. Data files stay beside the figures so a
  * figure can be checked against the database (tests/t_plot.sh does).
+ * Strings from the database are sanitized before they reach gnuplot
+ * (plot_sanitize: no quote, backslash, newline or macro '@').
  */
 #include <errno.h>
 #include <limits.h>
@@ -51,11 +56,25 @@ struct plot_ctx {
 
 /* ---- gnuplot ---- */
 
+/* Make s safe inside a gnuplot '...' string and a TSV field. */
 static void plot_sanitize(char *s)
 {
 	for (; *s; s++)
-		if (*s == '\'' || *s == '"' || *s == '\\' || *s == '\n' || *s == '@')
+		if (*s == '\'' || *s == '"' || *s == '\\' || *s == '\n' || *s == '@' || *s == '\t' || *s == '\r')
 			*s = '_';
+}
+
+/* src as one word of a gnuplot list or a TSV field: sanitized, spaces
+ * made '_', never empty. */
+static void plot_word(char *dst, size_t n, const char *src)
+{
+	size_t i = 0;
+	if (!src[0])
+		src = "?";
+	for (; src[i] && i + 1 < n; i++)
+		dst[i] = src[i] == ' ' ? '_' : src[i];
+	dst[i] = '\0';
+	plot_sanitize(dst);
 }
 
 /* plots/ beside the executable (./kmemsim, build/test/kmemsim), or
@@ -148,9 +167,13 @@ static FILE *plot_tsv_open(struct plot_ctx *pc, const char *name, char *path, si
 
 /* ---- per-run figures ---- */
 
-static void plot_run_title(const struct runs_run *r, char *t, size_t n)
+/* "input, back end, seed S": as stored into t (for index.html) and
+ * sanitized into gt (for gnuplot). */
+static void plot_run_title(const struct runs_run *r, char *t, char *gt, size_t n)
 {
 	snprintf(t, n, "%s, %s, seed %llu", r->name, r->alloc, (unsigned long long)r->seed);
+	snprintf(gt, n, "%s", t);
+	plot_sanitize(gt);
 }
 
 /* x axis of a run's time series: simulated seconds when time moved,
@@ -212,6 +235,7 @@ static void plot_buddy(struct plot_ctx *pc, const struct runs_run *r, const stru
 {
 	char zone[16], name[64], path[PATH_MAX];
 	runs_buddy_main_zone(pc->db, r->id, zone, sizeof(zone));
+	plot_sanitize(zone);
 	int64_t nseq = runs_buddy_samples(pc->db, r->id);
 	if (nseq < 2)
 		return;
@@ -250,11 +274,11 @@ static void plot_buddy(struct plot_ctx *pc, const struct runs_run *r, const stru
 	}
 	fclose(f);
 	free(c);
-	char t[256], vars[3 * PATH_MAX], base[64];
-	plot_run_title(r, t, sizeof(t));
+	char t[256], gt[256], vars[3 * PATH_MAX], base[64];
+	plot_run_title(r, t, gt, sizeof(t));
 	snprintf(base, sizeof(base), "run%lld_buddy", (long long)r->id);
 	snprintf(vars, sizeof(vars), "data='%s'; ttl='%s (zone %s)'; xlab='%s'; maxord=%d",
-		 path, t, zone, x->label, maxord);
+		 path, gt, zone, x->label, maxord);
 	plot_draw(pc, "buddy.gp", base, vars);
 	report_figure(pc->html, base, "Free blocks per order and unusable free space index: ", t);
 }
@@ -276,21 +300,18 @@ static void plot_caches(struct plot_ctx *pc, const struct runs_run *r)
 		return;
 	fprintf(f, "# cache\tused_KiB\tfree_slots_KiB\tslab_waste_KiB\tpages\n");
 	for (int i = 0; i < n; i++) {
-		char *cn = rows[i].name;
-		plot_sanitize(cn);
-		for (char *p = cn; *p; p++)
-			if (*p == ' ' || *p == '\t')
-				*p = '_';
+		char cn[sizeof(rows[i].name)];
+		plot_word(cn, sizeof(cn), rows[i].name);
 		fprintf(f, "%s\t%.3f\t%.3f\t%.3f\t%lld\n", cn, rows[i].used_bytes / 1024,
 			rows[i].free_slot_bytes / 1024, rows[i].slab_waste_bytes / 1024, (long long)rows[i].pages);
 	}
 	fclose(f);
 	if (!n)
 		return;
-	char t[256], vars[3 * PATH_MAX], base[64], cap[64];
-	plot_run_title(r, t, sizeof(t));
+	char t[256], gt[256], vars[3 * PATH_MAX], base[64], cap[64];
+	plot_run_title(r, t, gt, sizeof(t));
 	snprintf(base, sizeof(base), "run%lld_caches", (long long)r->id);
-	snprintf(vars, sizeof(vars), "data='%s'; ttl='%s, %s'", path, t, when);
+	snprintf(vars, sizeof(vars), "data='%s'; ttl='%s, %s'", path, gt, when);
 	plot_draw(pc, "caches.gp", base, vars);
 	snprintf(cap, sizeof(cap), "Largest caches %s: ", when);
 	report_figure(pc->html, base, cap, t);
@@ -306,12 +327,12 @@ static void plot_bitmap(struct plot_ctx *pc, const struct runs_run *r)
 	if (sn.has_label)
 		snprintf(label, sizeof(label), "%s ", sn.label);
 	plot_sanitize(label);
-	char name[64], path[PATH_MAX], t[256], vars[3 * PATH_MAX], base[64];
+	char name[64], path[PATH_MAX], t[256], gt[256], vars[3 * PATH_MAX], base[64];
 	snprintf(name, sizeof(name), "run%lld_bitmap.tsv", (long long)r->id);
 	FILE *f = plot_tsv_open(pc, name, path, sizeof(path));
 	if (!f)
 		goto out;
-	plot_run_title(r, t, sizeof(t));
+	plot_run_title(r, t, gt, sizeof(t));
 	snprintf(base, sizeof(base), "run%lld_bitmap", (long long)r->id);
 	if (sn.bits) {
 		/* matrix: row = granule offset, column = held page (pfn order) */
@@ -329,7 +350,7 @@ static void plot_bitmap(struct plot_ctx *pc, const struct runs_run *r)
 		fclose(f);
 		snprintf(vars, sizeof(vars), "data='%s'; mode='granule'; ttl='%s'; npages=%llu; granule=%llu; "
 			 "sub='snapshot %sat event %lld: %llu pages, %llu B granules'",
-			 path, t, (unsigned long long)sn.nheld, (unsigned long long)sn.granule, label, sn.events,
+			 path, gt, (unsigned long long)sn.nheld, (unsigned long long)sn.granule, label, sn.events,
 			 (unsigned long long)sn.nheld, (unsigned long long)sn.granule);
 	} else {
 		/* heat map over [first, last]: cells of k frames, value = used
@@ -360,7 +381,7 @@ static void plot_bitmap(struct plot_ctx *pc, const struct runs_run *r)
 		snprintf(vars, sizeof(vars), "data='%s'; mode='heat'; ttl='%s'; cols=%llu; rows=%llu; "
 			 "sub='snapshot %sat event %lld: %llu pages, %llu per cell'; "
 			 "base_mib=%.6f; row_mib=%.6f; cell_kib=%llu",
-			 path, t, (unsigned long long)cols, (unsigned long long)rows, label, sn.events,
+			 path, gt, (unsigned long long)cols, (unsigned long long)rows, label, sn.events,
 			 (unsigned long long)sn.nheld, (unsigned long long)k, (double)first * PAGE_SIZE / MIB,
 			 (double)(cols * k) * PAGE_SIZE / MIB, (unsigned long long)(k * PAGE_SIZE / KIB));
 	}
@@ -384,42 +405,56 @@ static const char *plot_backend_colour(const char *name)
 	return c[ARRAY_SIZE(c) - 1];
 }
 
-/* grp<N>_bars.tsv, rows in ranked order. */
-static bool plot_bars_write(struct plot_ctx *pc, const struct compare_entry *e, int n, char *path, size_t pathlen)
+/* grp<N>_bars.tsv, rows in ranked order: allocator peak_footprint_MiB jw3
+ * jw4 failed_allocs mean_internal_frag colour failures served rank, an
+ * undefined value written NaN (gnuplot: no bar, label n/a). */
+static bool plot_bars_write(struct plot_ctx *pc, const struct compare_entry *e, int n, const char *path)
 {
 	static const char *const keys[] = {
 		"peak_footprint_bytes", "jw3_overhead_at_max_footprint", "jw4_max_footprint_over_max_live",
-		"mean_internal_frag", "failed_allocs",
+		"failed_allocs", "mean_internal_frag",
 	};
+	static const double scale[] = { MIB, 1, 1, 1, 1 };
+	static const int decimals[] = { 6, 6, 6, 0, 6 };
 	FILE *bars = fopen(path, "w");
-	(void)pathlen;
-	if (!bars)
+	if (!bars) {
+		fprintf(stderr, "kmemsim plot: cannot write %s: %s\n", path, strerror(errno));
 		return false;
-	fprintf(bars, "# allocator\tpeak_footprint_MiB\tjw3\tjw4\tfailed_allocs\tmean_internal_frag\tcolour\n");
+	}
+	fprintf(bars, "# allocator\tpeak_footprint_MiB\tjw3\tjw4\tfailed_allocs\tmean_internal_frag\tcolour"
+		"\tfailures\tserved\trank\n");
 	for (int i = 0; i < n; i++) {
 		const struct runs_run *r = e[i].run;
-		double v[ARRAY_SIZE(keys)];
-		for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
-			v[k] = runs_stat(pc->db, r->id, keys[k], NAN);
-		fprintf(bars, "%s\t%.6f\t%.6f\t%.6f\t%.0f\t%.6f\t%ld\n", r->alloc, v[0] / MIB,
-			isnan(v[1]) ? 0 : v[1], isnan(v[2]) ? 0 : v[2], isnan(v[4]) ? 0 : v[4],
-			isnan(v[3]) ? 0 : v[3], strtol(plot_backend_colour(r->alloc) + 1, NULL, 16));
+		char name[sizeof(r->alloc)];
+		plot_word(name, sizeof(name), r->alloc);
+		fputs(name, bars);
+		for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+			double v = runs_stat(pc->db, r->id, keys[k], NAN) / scale[k];
+			if (isnan(v))
+				fputs("\tNaN", bars);
+			else
+				fprintf(bars, "\t%.*f", decimals[k], v);
+		}
+		double failed = runs_stat(pc->db, r->id, "failed_allocs", NAN);
+		double page = runs_stat(pc->db, r->id, "page_failed", NAN);
+		fprintf(bars, "\t%ld", strtol(plot_backend_colour(r->alloc) + 1, NULL, 16));
+		if (isnan(failed) || isnan(page))
+			fputs("\tNaN", bars);
+		else
+			fprintf(bars, "\t%.0f", failed + page);
+		fprintf(bars, "\t%d\t%d\n", e[i].served, i + 1);
 	}
 	fclose(bars);
 	return true;
 }
 
-static void plot_group(struct plot_ctx *pc, const struct runs_run *runs, int nruns, int g)
+static void plot_group(struct plot_ctx *pc, const struct runs_run *runs, int nruns, int g,
+		       const struct compare_metric *m)
 {
 	static struct compare_entry e[RUNS_MAX];
-	int n = 0;
-	for (int i = 0; i < nruns; i++)
-		if (runs[i].group == g)
-			e[n++] = (struct compare_entry){ &runs[i], runs_stat(pc->db, runs[i].id, "peak_footprint_bytes", INFINITY),
-							 true };
+	int n = compare_group_rank(pc->db, runs, nruns, g, m, e);
 	if (!n)
 		return;
-	compare_rank(e, (size_t)n);
 	const struct runs_run *r0 = e[0].run;
 	struct plot_xaxis x;
 	plot_xaxis_pick(pc->db, e, n, &x);
@@ -431,17 +466,20 @@ static void plot_group(struct plot_ctx *pc, const struct runs_run *runs, int nru
 		if (!plot_timeseries_write(pc, r))
 			continue;
 		with_data++;
+		char name[sizeof(r->alloc)];
+		plot_word(name, sizeof(name), r->alloc);
 		fl += (size_t)snprintf(files + fl, sizeof(files) - MIN(fl, sizeof(files)), "%s%s/run%lld_ts.tsv",
 				       fl ? " " : "", pc->out, (long long)r->id);
-		ll += (size_t)snprintf(labels + ll, sizeof(labels) - MIN(ll, sizeof(labels)), "%s%s", ll ? " " : "", r->alloc);
+		ll += (size_t)snprintf(labels + ll, sizeof(labels) - MIN(ll, sizeof(labels)), "%s%s", ll ? " " : "", name);
 		cl += (size_t)snprintf(colours + cl, sizeof(colours) - MIN(cl, sizeof(colours)), "%s%s", cl ? " " : "",
 				       plot_backend_colour(r->alloc));
 	}
 	report_group_begin(pc->html, r0);
-	report_group_table(pc->html, pc->db, e, n);
+	report_group_table(pc->html, pc->db, e, n, m);
 	snprintf(path, sizeof(path), "%s/grp%d_bars.tsv", pc->out, g);
-	bool bars = plot_bars_write(pc, e, n, path, sizeof(path));
+	bool bars = plot_bars_write(pc, e, n, path);
 	snprintf(t, sizeof(t), "%s, seed %llu", r0->name, (unsigned long long)r0->seed);
+	plot_sanitize(t);
 	if (with_data) {
 		snprintf(base, sizeof(base), "grp%d_footprint", g);
 		snprintf(vars, sizeof(vars), "files='%s'; labels='%s'; colours='%s'; ttl='Footprint and live bytes: %s'; "
@@ -456,10 +494,14 @@ static void plot_group(struct plot_ctx *pc, const struct runs_run *runs, int nru
 			      "(pages of slabs at most 1/8 used) over time", NULL);
 	}
 	if (bars) {
+		char rankby[128];
+		snprintf(rankby, sizeof(rankby), "%s", m->label);
+		plot_sanitize(rankby);
 		snprintf(base, sizeof(base), "grp%d_bars", g);
-		snprintf(vars, sizeof(vars), "data='%s'; ttl='%s'", path, t);
+		snprintf(vars, sizeof(vars), "data='%s'; ttl='%s'; rankby='%s'", path, t, rankby);
 		plot_draw(pc, "bars.gp", base, vars);
-		report_figure(pc->html, base, "Back ends compared", NULL);
+		report_figure(pc->html, base, "Back ends compared, in ranked order (hatched: failed allocations; "
+			      "n/a: undefined)", NULL);
 	}
 	for (int i = 0; i < n; i++) {
 		const struct runs_run *r = e[i].run;
@@ -482,6 +524,7 @@ int plot_write(const struct plot_opts *o)
 		fprintf(stderr, "kmemsim plot: %s\n", err);
 		return 2;
 	}
+	const struct compare_metric *m = o->rank_by ? o->rank_by : &compare_metrics[0];
 	static struct runs_run runs[RUNS_MAX];
 	int n = runs_select(db, o->ids, o->nids, o->study, runs);
 	if (n <= 0) {
@@ -516,7 +559,7 @@ int plot_write(const struct plot_opts *o)
 		return 1;
 	}
 	report_unfinished(pc.html, db, o->study);
-	report_overview(pc.html, db, runs, n);
+	report_overview(pc.html, db, runs, n, m);
 	int groups = 0;
 	for (int i = 0; i < n; i++)
 		groups = MAX(groups, runs[i].group + 1);
@@ -527,7 +570,7 @@ int plot_write(const struct plot_opts *o)
 					runs[i].name, (unsigned long long)runs[i].seed);
 				break;
 			}
-		plot_group(&pc, runs, n, g);
+		plot_group(&pc, runs, n, g, m);
 	}
 	report_close(pc.html);
 	runs_close(db);
@@ -535,6 +578,25 @@ int plot_write(const struct plot_opts *o)
 		pc.failures ? " (some failed)" : "");
 	return pc.failures ? 1 : 0;
 }
+
+static const char plot_usage[] =
+"usage: kmemsim plot [--db results.db] [--run ID ...] [--study LABEL] [--out DIR]\n"
+"                    [--rank-by METRIC]\n"
+"\n"
+"Draws figures (PNG and SVG) and index.html from a results database.\n"
+"\n"
+"options:\n"
+"  --db FILE             results database (default results.db)\n"
+"  --run ID              only this run (repeatable)\n"
+"  --study LABEL         only the runs of this study\n"
+"  --out DIR             output directory (default plots/out)\n"
+"  --rank-by METRIC      order of the tables and bar charts: peak (default), final,\n"
+"                        jw1, jw2, jw3, jw4, int_frag (as `kmemsim compare --rank-by`);\n"
+"                        back ends that served the whole workload always come first\n"
+"  --help                this text\n"
+"\n"
+"exit status: 0 ok; 1 no finished runs, or a figure failed; 2 bad usage or no\n"
+"such database.\n";
 
 int cmd_plot(int argc, char **argv)
 {
@@ -560,12 +622,22 @@ int cmd_plot(int argc, char **argv)
 			}
 			o.ids[o.nids++] = id;
 			i++;
+		} else if (!strcmp(a, "--rank-by") || !strncmp(a, "--rank-by=", 10)) {
+			const char *val = a[9] == '=' ? a + 10 : v;
+			if (a[9] != '=')
+				i++;
+			o.rank_by = val ? compare_metric_lookup(val) : NULL;
+			if (!o.rank_by) {
+				char valid[128];
+				compare_metric_names(valid, sizeof(valid));
+				fprintf(stderr, "kmemsim plot: --rank-by needs one of %s (got '%s')\n", valid, val ? val : "");
+				return 2;
+			}
 		} else if (!strcmp(a, "--help")) {
-			printf("usage: kmemsim plot [--db results.db] [--run ID ...] [--study S] [--out plots/out]\n");
+			fputs(plot_usage, stdout);
 			return 0;
 		} else {
-			fprintf(stderr, "kmemsim plot: unknown option '%s'\n"
-				"usage: kmemsim plot [--db results.db] [--run ID ...] [--study S] [--out plots/out]\n", a);
+			fprintf(stderr, "kmemsim plot: unknown option '%s'\n%s", a, plot_usage);
 			return 2;
 		}
 	}

@@ -8,10 +8,13 @@
 #include "base.h"
 #include "runs.h"
 
+struct compare_metric;
+
 struct plot_opts {
 	const char *db, *out, *study;   /* study NULL: every study */
 	int64_t ids[RUNS_MAX];          /* only these runs when nids > 0 */
 	int nids;
+	const struct compare_metric *rank_by;   /* NULL: the default (peak footprint) */
 };
 
 /* Draw every figure and write index.html into o->out. Returns the exit

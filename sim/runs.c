@@ -17,13 +17,6 @@
 #include "physmem.h"
 #include "runs.h"
 
-static void runs_sanitize(char *s)
-{
-	for (; *s; s++)
-		if (*s == '\'' || *s == '"' || *s == '\\' || *s == '\n' || *s == '@')
-			*s = '_';
-}
-
 void runs_input_name(const char *input, char *out, size_t n)
 {
 	const char *b = input ? strrchr(input, '/') : NULL;
@@ -39,14 +32,13 @@ void runs_input_name(const char *input, char *out, size_t n)
 			}
 		}
 	}
-	runs_sanitize(out);
 }
 
 static sqlite3_stmt *runs_prepare(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "kmemsim plot: %s\n  in: %s\n", sqlite3_errmsg(db), sql);
+		fprintf(stderr, "kmemsim: results database: %s\n  in: %s\n", sqlite3_errmsg(db), sql);
 		return NULL;
 	}
 	return st;
@@ -123,12 +115,10 @@ int runs_select(sqlite3 *db, const int64_t *ids, int nids, const char *study, st
 		memset(r, 0, sizeof(*r));
 		r->id = id;
 		snprintf(r->alloc, sizeof(r->alloc), "%s", runs_text(st, 1));
-		runs_sanitize(r->alloc);
 		snprintf(r->input, sizeof(r->input), "%s", runs_text(st, 2));
 		runs_input_name(r->input, r->name, sizeof(r->name));
 		r->seed = (uint64_t)sqlite3_column_int64(st, 3);
 		snprintf(r->study, sizeof(r->study), "%s", runs_text(st, 4));
-		runs_sanitize(r->study);
 		r->mem_bytes = (uint64_t)sqlite3_column_int64(st, 5);
 		r->group = -1;
 	}

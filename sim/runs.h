@@ -16,7 +16,8 @@ typedef struct sqlite3 sqlite3;
 
 #define RUNS_MAX 512   /* runs one plot or compare reads at most */
 
-/* One finished run (status ok). */
+/* One finished run (status ok). Strings are as stored: HTML escapes them
+ * (report.c), gnuplot strings sanitize them (plot.c). */
 struct runs_run {
 	int64_t id;
 	char alloc[32];      /* back end */
