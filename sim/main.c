@@ -7,10 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "compare.h"
 #include "engine.h"
 #include "luaw.h"
 #include "params.h"
-#include "study.h"
+#include "plot.h"
 #include "trace.h"
 #include "../allocators/allocator.h"
 
@@ -22,10 +23,10 @@ static const char usage[] =
 "commands:\n"
 "  run --allocator NAME (--trace FILE | SCRIPT.lua) [options]\n"
 "                        replay a trace or run a Lua workload against one back end\n"
-"  compare (--trace FILE | SCRIPT.lua) [options]\n"
-"                        run every back end on the same input and rank them\n"
-"  plot [--db FILE] [--run ID ...] [--out DIR]\n"
-"                        draw figures from a results database\n"
+"  compare (--trace FILE | SCRIPT.lua) [--allocators A,B] [--rank-by M] [options]\n"
+"                        run back ends on the same input and rank them (compare --help)\n"
+"  plot [--db FILE] [--run ID ...] [--study S] [--out DIR] [--rank-by M]\n"
+"                        draw figures from a results database (plot --help)\n"
 "  list                  list the back ends\n"
 "  info --allocator NAME --size S [--cpus N]\n"
 "                        geometry for one object size: objsize objperslab pagesperslab\n"

@@ -35,7 +35,10 @@ compare() {
 		failed=$((failed + 1))
 		say "$name: some runs FAILED: $(grep -i 'failed' "$OUT/compare-$name.err" | head -3 | tr '\n' ' ')"
 	fi
-	awk '$1 ~ /^[0-9]+$/ { printf "    %s. %-6s peak footprint %9.3f MiB  J&W#4 %8.3f  failed %s\n", $1, $2, $4, $6, $8 }' \
+	# rank backend run peak final jw1 jw2 jw3 jw4 int_frag pt_pages failures...
+	# (values as printed: an undefined one stays "n/a")
+	awk '$1 ~ /^[0-9]+$/ { f = $12; for (i = 13; i <= NF; i++) f = f " " $i
+		printf "    %s. %-6s peak footprint %9s MiB  J&W#4 %8s  failures %s\n", $1, $2, $4, $9, f }' \
 		"$OUT/compare-$name.txt"
 }
 

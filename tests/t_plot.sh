@@ -60,13 +60,14 @@ $KMEMSIM plot --db "$DB" --run 999999 --out "$OUT" >/dev/null 2>&1; b=$?
 [ $a = 2 ] && [ $b = 1 ] && ok plot_bad_input || notok plot_bad_input "exit $a and $b"
 
 # compare: every registered back end on one input (the lecture's small
-# workload when present, else the trace), in one study, ranked by peak
-# footprint (ascending), exit 0.
+# workload when present, else the trace), in one study, ranked: those
+# without failures (last column "none") first, then by peak footprint
+# (ascending), exit 0.
 NB=$($KMEMSIM list | wc -l)
 if [ -e workloads/buddy-slides.lua ]; then INPUT=workloads/buddy-slides.lua; else INPUT="--trace $TRACE"; fi
 if $KMEMSIM compare $INPUT --db "$TMP/c.db" --study t --out "$TMP/cout" >"$TMP/cmp.out" 2>"$TMP/cmp.err"; then
 	rows=$(awk '$1 ~ /^[0-9]+$/' "$TMP/cmp.out" | wc -l)
-	sorted=$(awk '$1 ~ /^[0-9]+$/ { print $4 }' "$TMP/cmp.out" | sort -g -c 2>&1 && echo yes)
+	sorted=$(awk '$1 ~ /^[0-9]+$/ { print ($NF == "none" ? 0 : 1), $4 }' "$TMP/cmp.out" | sort -k1,1n -k2,2g -c 2>&1 && echo yes)
 	nruns=$(sqlite3 "$TMP/c.db" "SELECT count(*) FROM runs WHERE study='t' AND status='ok'")
 	# each row's run id and peak footprint agree with run_stats
 	agree=yes

@@ -1,0 +1,401 @@
+/*
+ * runs.c - every SQL read of results.db (schema in results.c): run
+ * selection and grouping, run_stats values, time series, buddy and cache
+ * tables, and the decoder of the page-bitmap snapshots that metrics.c
+ * encodes (format in metrics.c's header, owner codes in metrics.h).
+ *
+ * Reads only: the database is opened read-only, so any number of readers
+ * and writers (parallel `kmemsim compare` children) share the file. A
+ * failed statement is reported on stderr and reads as "no rows".
+ */
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "metrics.h"
+#include "physmem.h"
+#include "runs.h"
+
+void runs_input_name(const char *input, char *out, size_t n)
+{
+	const char *b = input ? strrchr(input, '/') : NULL;
+	snprintf(out, n, "%s", b ? b + 1 : input ? input : "?");
+	static const char *const ext[] = { ".xz", ".ftrace", ".trace", ".txt", ".lua", ".mtrace" };
+	for (int again = 1; again;) {
+		again = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(ext); i++) {
+			size_t l = strlen(out), e = strlen(ext[i]);
+			if (l > e && strcmp(out + l - e, ext[i]) == 0) {
+				out[l - e] = '\0';
+				again = 1;
+			}
+		}
+	}
+}
+
+static sqlite3_stmt *runs_prepare(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "kmemsim: results database: %s\n  in: %s\n", sqlite3_errmsg(db), sql);
+		return NULL;
+	}
+	return st;
+}
+
+/* The first column of the first row of sql (run bound to ?1), or dflt. */
+static int64_t runs_query_int(sqlite3 *db, const char *sql, int64_t run, int64_t dflt)
+{
+	sqlite3_stmt *st = runs_prepare(db, sql);
+	int64_t v = dflt;
+	if (!st)
+		return v;
+	sqlite3_bind_int64(st, 1, run);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static const char *runs_text(sqlite3_stmt *st, int col)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+	return s ? s : "";
+}
+
+sqlite3 *runs_open(const char *path, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 60000);
+	return db;
+}
+
+void runs_close(sqlite3 *db)
+{
+	sqlite3_close(db);
+}
+
+double runs_stat(sqlite3 *db, int64_t run, const char *key, double dflt)
+{
+	sqlite3_stmt *st = runs_prepare(db, "SELECT value FROM run_stats WHERE run_id=? AND key=?");
+	double v = dflt;
+	if (!st)
+		return v;
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int runs_select(sqlite3 *db, const int64_t *ids, int nids, const char *study, struct runs_run *runs)
+{
+	sqlite3_stmt *st = runs_prepare(db, "SELECT id, allocator, coalesce(input, ''), seed, coalesce(study, ''), mem_bytes"
+					" FROM runs WHERE status='ok' AND (?1 IS NULL OR study=?1) ORDER BY id");
+	if (!st)
+		return -1;
+	if (study)
+		sqlite3_bind_text(st, 1, study, -1, SQLITE_STATIC);
+	int n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW && n < RUNS_MAX) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		bool want = nids == 0;
+		for (int i = 0; i < nids; i++)
+			want |= ids[i] == id;
+		if (!want)
+			continue;
+		struct runs_run *r = &runs[n++];
+		memset(r, 0, sizeof(*r));
+		r->id = id;
+		snprintf(r->alloc, sizeof(r->alloc), "%s", runs_text(st, 1));
+		snprintf(r->input, sizeof(r->input), "%s", runs_text(st, 2));
+		runs_input_name(r->input, r->name, sizeof(r->name));
+		r->seed = (uint64_t)sqlite3_column_int64(st, 3);
+		snprintf(r->study, sizeof(r->study), "%s", runs_text(st, 4));
+		r->mem_bytes = (uint64_t)sqlite3_column_int64(st, 5);
+		r->group = -1;
+	}
+	sqlite3_finalize(st);
+	/* group by (input, study, seed, memory) in order of first appearance */
+	int groups = 0;
+	for (int i = 0; i < n; i++) {
+		if (runs[i].group >= 0)
+			continue;
+		runs[i].group = groups;
+		for (int j = i + 1; j < n; j++)
+			if (runs[j].group < 0 && !strcmp(runs[j].input, runs[i].input) &&
+			    !strcmp(runs[j].study, runs[i].study) && runs[j].seed == runs[i].seed &&
+			    runs[j].mem_bytes == runs[i].mem_bytes)
+				runs[j].group = groups;
+		groups++;
+	}
+	return n;
+}
+
+void runs_unfinished(sqlite3 *db, const char *study, runs_unfinished_fn_t fn, void *ctx)
+{
+	sqlite3_stmt *st = runs_prepare(db, "SELECT id, allocator, coalesce(input, ''), status, coalesce(message, '')"
+					" FROM runs WHERE status <> 'ok' AND (?1 IS NULL OR study=?1) ORDER BY id");
+	if (!st)
+		return;
+	if (study)
+		sqlite3_bind_text(st, 1, study, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		fn(ctx, sqlite3_column_int64(st, 0), runs_text(st, 1), runs_text(st, 2), runs_text(st, 3),
+		   runs_text(st, 4));
+	sqlite3_finalize(st);
+}
+
+/* ---- time series ---- */
+
+void runs_series_extent(sqlite3 *db, int64_t run, int64_t *time_ns, int64_t *events)
+{
+	*time_ns = runs_query_int(db, "SELECT max(time_ns) FROM samples WHERE run_id=?", run, 0);
+	*events = runs_query_int(db, "SELECT max(events) FROM samples WHERE run_id=?", run, 0);
+}
+
+size_t runs_series_read(sqlite3 *db, int64_t run, struct runs_sample **out)
+{
+	*out = NULL;
+	sqlite3_stmt *st = runs_prepare(db,
+		"SELECT s.time_ns, s.events, s.requested, s.allocated, s.footprint,"
+		" f.internal_frag, f.total_overhead, f.hostage_pages, s.failed_allocs"
+		" FROM samples s LEFT JOIN frag f USING (run_id, seq) WHERE s.run_id=? ORDER BY s.seq");
+	if (!st)
+		return 0;
+	size_t n = 0, cap = 0;
+	struct runs_sample *v = NULL;
+	sqlite3_bind_int64(st, 1, run);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap)
+			v = xrealloc(v, (cap = cap ? 2 * cap : 1024) * sizeof(*v));
+		v[n++] = (struct runs_sample){
+			.time_ns = sqlite3_column_int64(st, 0), .events = sqlite3_column_int64(st, 1),
+			.requested = sqlite3_column_int64(st, 2), .allocated = sqlite3_column_int64(st, 3),
+			.footprint = sqlite3_column_int64(st, 4),
+			.internal_frag = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5),
+			.total_overhead = sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6),
+			.hostage_pages = sqlite3_column_int64(st, 7), .failed_allocs = sqlite3_column_int64(st, 8),
+		};
+	}
+	sqlite3_finalize(st);
+	*out = v;
+	return n;
+}
+
+/* ---- buddy ---- */
+
+void runs_buddy_main_zone(sqlite3 *db, int64_t run, char *zone, size_t n)
+{
+	snprintf(zone, n, "Normal");
+	sqlite3_stmt *st = runs_prepare(db, "SELECT zone, sum(free_blocks << ord) AS p FROM buddy"
+					" WHERE run_id=?1 AND seq=(SELECT min(seq) FROM buddy WHERE run_id=?1)"
+					" GROUP BY zone ORDER BY p DESC LIMIT 1");
+	if (!st)
+		return;
+	sqlite3_bind_int64(st, 1, run);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(zone, n, "%s", runs_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+int64_t runs_buddy_samples(sqlite3 *db, int64_t run)
+{
+	return runs_query_int(db, "SELECT count(DISTINCT seq) FROM buddy WHERE run_id=?", run, 0);
+}
+
+size_t runs_buddy_read(sqlite3 *db, int64_t run, const char *zone, int64_t stride,
+		       struct runs_buddy_row **out)
+{
+	*out = NULL;
+	sqlite3_stmt *st = runs_prepare(db,
+		"SELECT b.seq, s.time_ns, s.events, b.ord, b.free_blocks, e.unusable, e.fragindex"
+		" FROM buddy b JOIN samples s ON s.run_id=b.run_id AND s.seq=b.seq"
+		" LEFT JOIN extfrag e ON e.run_id=b.run_id AND e.seq=b.seq AND e.zone=b.zone AND e.ord=b.ord"
+		" WHERE b.run_id=? AND b.zone=? AND b.seq % ? = 0 ORDER BY b.seq, b.ord");
+	if (!st)
+		return 0;
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_text(st, 2, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, stride);
+	size_t cap = 1024, n = 0;
+	struct runs_buddy_row *c = xmalloc(cap * sizeof(*c));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap)
+			c = xrealloc(c, (cap *= 2) * sizeof(*c));
+		c[n++] = (struct runs_buddy_row){ sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+						  sqlite3_column_int(st, 3), sqlite3_column_double(st, 4),
+						  sqlite3_column_double(st, 5), sqlite3_column_double(st, 6) };
+	}
+	sqlite3_finalize(st);
+	*out = c;
+	return n;
+}
+
+/* ---- caches ---- */
+
+int64_t runs_cache_seq(sqlite3 *db, int64_t run, bool *at_peak)
+{
+	int64_t peak = runs_query_int(db, "SELECT seq FROM samples WHERE run_id=? ORDER BY footprint DESC, seq LIMIT 1",
+				      run, 0);
+	sqlite3_stmt *st = runs_prepare(db, "SELECT max(seq) FROM cache_samples WHERE run_id=?1 AND seq <= ?2");
+	int64_t seq = -1;
+	if (st) {
+		sqlite3_bind_int64(st, 1, run);
+		sqlite3_bind_int64(st, 2, peak);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+			seq = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	*at_peak = seq >= 0;
+	if (seq < 0)
+		seq = runs_query_int(db, "SELECT min(seq) FROM cache_samples WHERE run_id=?", run, -1);
+	return seq;
+}
+
+int runs_cache_read(sqlite3 *db, int64_t run, int64_t seq, struct runs_cache_row *rows, int max)
+{
+	sqlite3_stmt *st = runs_prepare(db,
+		"SELECT name, active_objs * objsize, (num_objs - active_objs) * objsize,"
+		" max(num_slabs * pagesperslab * 4096 - num_objs * objsize, 0), num_slabs * pagesperslab"
+		" FROM cache_samples WHERE run_id=? AND seq=? AND num_slabs > 0 ORDER BY num_slabs * pagesperslab DESC, name LIMIT ?");
+	if (!st)
+		return 0;
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_int(st, 3, max);
+	int n = 0;
+	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+		struct runs_cache_row *r = &rows[n++];
+		snprintf(r->name, sizeof(r->name), "%s", runs_text(st, 0));
+		r->used_bytes = sqlite3_column_double(st, 1);
+		r->free_slot_bytes = sqlite3_column_double(st, 2);
+		r->slab_waste_bytes = sqlite3_column_double(st, 3);
+		r->pages = sqlite3_column_int64(st, 4);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* ---- snapshots ---- */
+
+const uint8_t *runs_varint_decode(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+	*v = 0;
+	for (unsigned shift = 0; p < end && shift < 64; shift += 7) {
+		uint8_t b = *p++;
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return p;
+	}
+	return NULL;
+}
+
+bool runs_bitmap_decode(const uint8_t *p, size_t len, uint64_t total,
+			void (*fn)(void *ctx, uint64_t lo, uint64_t hi), void *ctx)
+{
+	const uint8_t *end = p ? p + len : NULL;
+	uint64_t pos = 0;
+	for (int on = 0; p && p < end; on ^= 1) {
+		uint64_t n;
+		p = runs_varint_decode(p, end, &n);
+		if (!p || n > total - pos)
+			return false;
+		if (on && n)
+			fn(ctx, pos, pos + n);
+		pos += n;
+	}
+	return true;
+}
+
+/* used granules per frame a frame at a time (a full machine is billions of granules) */
+static void runs_snapshot_used(void *ctx, uint64_t lo, uint64_t hi)
+{
+	struct runs_snapshot *sn = ctx;
+	uint64_t per = sn->per_page;
+	for (uint64_t g = lo; g < hi;) {
+		uint64_t fr = g / per, stop = MIN(hi, (fr + 1) * per);
+		sn->used[fr] = (uint16_t)(sn->used[fr] + (stop - g));
+		g = stop;
+	}
+	if (sn->bits)
+		for (uint64_t g = lo; g < hi; g++)
+			sn->bits[g / 8] |= (uint8_t)(1u << (g % 8));
+}
+
+bool runs_snapshot_read(sqlite3 *db, int64_t run, uint64_t bits_pages, struct runs_snapshot *sn)
+{
+	memset(sn, 0, sizeof(*sn));
+	sqlite3_stmt *st = runs_prepare(db, "SELECT nframes, granule, owners, bitmap, label, events FROM snapshots"
+					" WHERE run_id=? ORDER BY label IS NOT NULL AND used_granules > 0 DESC,"
+					" CASE WHEN label IS NULL THEN used_granules ELSE seq END DESC, seq LIMIT 1");
+	if (!st)
+		return false;
+	sqlite3_bind_int64(st, 1, run);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return false;
+	}
+	uint64_t nframes = (uint64_t)sqlite3_column_int64(st, 0), granule = (uint64_t)sqlite3_column_int64(st, 1);
+	if (!nframes || !granule || granule > PAGE_SIZE || nframes > (1ull << 32)) {
+		sqlite3_finalize(st);
+		return false;
+	}
+	sn->nframes = nframes;
+	sn->granule = granule;
+	sn->per_page = PAGE_SIZE / granule;
+	if (sqlite3_column_text(st, 4)) {
+		sn->has_label = true;
+		snprintf(sn->label, sizeof(sn->label), "%.60s", (const char *)sqlite3_column_text(st, 4));
+	}
+	sn->events = sqlite3_column_int64(st, 5);
+	/* held[f]: 1 when the frame is the back end's (not free, reserved or a trace page) */
+	sn->held = xcalloc(nframes, 1);
+	const uint8_t *p = sqlite3_column_blob(st, 2), *end = p + sqlite3_column_bytes(st, 2);
+	uint64_t pos = 0;
+	sn->first = UINT64_MAX;
+	while (p && p < end && pos < nframes) {
+		uint64_t code, id, n;
+		p = runs_varint_decode(p, end, &code);
+		if (p) p = runs_varint_decode(p, end, &id);
+		if (p) p = runs_varint_decode(p, end, &n);
+		if (!p)
+			break;
+		n = MIN(n, nframes - pos);
+		if (code >= SNAP_OWNER_BASE && code != SNAP_OWNER_BASE + OWNER_PAGE && code != SNAP_OWNER_BASE + OWNER_NONE) {
+			memset(sn->held + pos, 1, n);
+			sn->nheld += n;
+			sn->first = MIN(sn->first, pos);
+			sn->last = pos + n - 1;
+		}
+		pos += n;
+	}
+	if (!sn->nheld) {
+		sqlite3_finalize(st);
+		runs_snapshot_release(sn);
+		return false;
+	}
+	sn->used = xcalloc(nframes, sizeof(*sn->used));
+	sn->bits = sn->nheld <= bits_pages ? xcalloc(nframes * sn->per_page / 8 + 1, 1) : NULL;
+	runs_bitmap_decode(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), nframes * sn->per_page,
+			   runs_snapshot_used, sn);
+	sqlite3_finalize(st);
+	return true;
+}
+
+void runs_snapshot_release(struct runs_snapshot *sn)
+{
+	free(sn->held);
+	free(sn->used);
+	free(sn->bits);
+	sn->held = NULL;
+	sn->used = NULL;
+	sn->bits = NULL;
+}

@@ -1,0 +1,127 @@
+/*
+ * runs.h - reading results.db: which runs, their summary keys, their time
+ * series, buddy and cache tables, and their page-bitmap snapshots.
+ *
+ * Every SQL read of results lives in runs.c (results.c writes them); the
+ * modules that draw, rank and report (plot, compare, report) see plain C
+ * structs. A value that is undefined (absent or NULL in run_stats) comes
+ * back as the caller's default, NaN unless stated.
+ */
+#ifndef KMS_RUNS_H
+#define KMS_RUNS_H
+
+#include "base.h"
+
+typedef struct sqlite3 sqlite3;
+
+#define RUNS_MAX 512   /* runs one plot or compare reads at most */
+
+/* One finished run (status ok). Strings are as stored: HTML escapes them
+ * (report.c), gnuplot strings sanitize them (plot.c). */
+struct runs_run {
+	int64_t id;
+	char alloc[32];      /* back end */
+	char input[256];     /* trace file or script, as given */
+	char name[128];      /* input's base name without extensions (runs_input_name) */
+	char study[128];
+	uint64_t seed, mem_bytes;
+	int group;           /* runs on one input: same input, study, seed and memory; from 0 */
+};
+
+/* Open a results database read-only, with a generous busy timeout (runs
+ * may still be writing). NULL and a message in err on failure. */
+sqlite3 *runs_open(const char *path, char *err, size_t errlen);
+void runs_close(sqlite3 *db);
+
+/* The finished runs of study (NULL: any), restricted to ids[0..nids) when
+ * nids > 0, in id order, at most RUNS_MAX, grouped by input. Returns the
+ * number of runs, -1 on an SQL error. */
+int runs_select(sqlite3 *db, const int64_t *ids, int nids, const char *study, struct runs_run *runs);
+
+/* A trace file's or script's display name: its base name without .xz,
+ * .ftrace, .trace, .txt, .lua or .mtrace. */
+void runs_input_name(const char *input, char *out, size_t n);
+
+/* run_stats value of key, or dflt when absent or NULL. */
+double runs_stat(sqlite3 *db, int64_t run, const char *key, double dflt);
+
+/* Runs that did not finish (status other than ok) of study (NULL: any), in
+ * id order; fields are "" when NULL. */
+typedef void (*runs_unfinished_fn_t)(void *ctx, int64_t id, const char *alloc, const char *input,
+				     const char *status, const char *message);
+void runs_unfinished(sqlite3 *db, const char *study, runs_unfinished_fn_t fn, void *ctx);
+
+/* ---- time series (samples joined with frag) ---- */
+
+struct runs_sample {
+	int64_t time_ns, events;
+	int64_t requested, allocated, footprint;   /* R, A, F in bytes */
+	double internal_frag, total_overhead;      /* NaN when undefined (A or F = 0) */
+	int64_t hostage_pages, failed_allocs;
+};
+/* The largest simulated time and event count of a run's samples (0 when none). */
+void runs_series_extent(sqlite3 *db, int64_t run, int64_t *time_ns, int64_t *events);
+/* A run's samples in order into a malloc'ed array *out; returns the count. */
+size_t runs_series_read(sqlite3 *db, int64_t run, struct runs_sample **out);
+
+/* ---- buddy free blocks and Gorman's indices per sample ---- */
+
+struct runs_buddy_row {
+	int64_t time_ns, events;
+	int ord;
+	double free_blocks, unusable, fragindex;
+};
+/* The zone with the most pages in the run's first sample ("Normal" when none). */
+void runs_buddy_main_zone(sqlite3 *db, int64_t run, char *zone, size_t n);
+/* Samples with buddy rows. */
+int64_t runs_buddy_samples(sqlite3 *db, int64_t run);
+/* Rows of zone for every stride-th sample, by sample then order, into a
+ * malloc'ed array *out; returns the count. */
+size_t runs_buddy_read(sqlite3 *db, int64_t run, const char *zone, int64_t stride,
+		       struct runs_buddy_row **out);
+
+/* ---- per-cache tables ---- */
+
+struct runs_cache_row {
+	char name[64];
+	double used_bytes, free_slot_bytes, slab_waste_bytes;
+	int64_t pages;
+};
+/* The cache sample to picture: the last one at or before peak footprint
+ * (*at_peak true), else the first; -1 when the run has none. */
+int64_t runs_cache_seq(sqlite3 *db, int64_t run, bool *at_peak);
+/* Caches of sample seq holding slabs, most pages first, at most max. */
+int runs_cache_read(sqlite3 *db, int64_t run, int64_t seq, struct runs_cache_row *rows, int max);
+
+/* ---- page-bitmap snapshots ----
+ *
+ * The blobs metrics_snapshot() writes (formats in metrics.c's header, owner
+ * codes SNAP_* in metrics.h): owners are (code, owner_id, count) runs of
+ * frames; the bitmap alternates runs of unused and used granules, starting
+ * with unused; every number an unsigned LEB128 varint.
+ */
+/* One varint from [p, end): the byte after it, or NULL when truncated or longer than 64 bits. */
+const uint8_t *runs_varint_decode(const uint8_t *p, const uint8_t *end, uint64_t *v);
+/* Calls fn for each used run [lo, hi) of a bitmap blob of total granules;
+ * false when the blob is truncated or runs past total (the runs before
+ * the fault have been passed to fn). */
+bool runs_bitmap_decode(const uint8_t *p, size_t len, uint64_t total,
+			void (*fn)(void *ctx, uint64_t lo, uint64_t hi), void *ctx);
+
+struct runs_snapshot {
+	uint64_t nframes, granule, per_page;   /* per_page: granules per frame */
+	bool has_label;
+	char label[64];                        /* at most 60 bytes of the label */
+	long long events;
+	uint8_t *held;      /* [nframes] 1: the back end's frame (not free, reserved, a trace page or unowned) */
+	uint64_t nheld, first, last;           /* held frames, first and last held pfn */
+	uint16_t *used;     /* [nframes] used granules per frame */
+	uint8_t *bits;      /* granule bitmap, nframes * per_page bits; NULL when nheld > bits_pages */
+};
+/* The run's snapshot to picture: its last labelled one (a workload marks
+ * its moment), else its fullest (first of equals). False when the run has
+ * none, or none with a held frame. */
+bool runs_snapshot_read(sqlite3 *db, int64_t run, uint64_t bits_pages, struct runs_snapshot *sn);
+void runs_snapshot_release(struct runs_snapshot *sn);
+
+#endif
