@@ -5,8 +5,9 @@
  * Per sample (every --sample-every events, or --sample-ns of simulated time):
  *   samples   R(t) requested live bytes, A(t) allocated, F(t) footprint
  *   frag      internal fragmentation (A-R)/A, total overhead (F-R)/F,
- *             largest free buddy block (bytes), hostage pages (pages of
- *             slabs at most 1/8 used, summed over the back end's caches)
+ *             largest free buddy block (bytes), hostage pages and cached
+ *             empty pages (metrics.h's definition, metrics_unit_state;
+ *             summed over the back end's caches)
  *   buddy     free blocks per zone and order (as /proc/buddyinfo)
  *   extfrag   Gorman's unusable free space index and fragmentation index
  *             per zone and order (as debugfs extfrag/ prints them)
@@ -74,6 +75,22 @@ struct metrics *metrics_create(struct sim *s)
 
 void metrics_destroy(struct metrics *m) { free(m); }
 
+/* ---- hostage and cached-empty pages (definition in metrics.h) ---- */
+
+void metrics_unit_count(struct cache_info *ci, uint64_t used, uint64_t capacity, uint64_t pages)
+{
+	switch (metrics_unit_state(used, capacity)) {
+	case METRICS_UNIT_EMPTY:
+		ci->cached_empty_pages += pages;
+		break;
+	case METRICS_UNIT_HOSTAGE:
+		ci->hostage_pages += pages;
+		break;
+	case METRICS_UNIT_USED:
+		break;
+	}
+}
+
 /* ---- Gorman's indices ----
  *
  * Linux (mm/vmstat.c, fill_contig_page_info) summarises a zone for a
@@ -124,12 +141,13 @@ int metrics_fragmentation_index(unsigned order, const struct metrics_contig *ci)
 
 /* ---- samples ---- */
 
-struct hostage_ctx { struct sim *s; uint64_t pages; bool rows; uint64_t seq; };
+struct hostage_ctx { struct sim *s; uint64_t pages, empty; bool rows; uint64_t seq; };
 
 static void metrics_cache_row(void *ctx, const struct cache_info *ci)
 {
 	struct hostage_ctx *h = ctx;
 	h->pages += ci->hostage_pages;
+	h->empty += ci->cached_empty_pages;
 	if (h->rows)
 		results_cache_sample(h->s->res, h->s->run_id, h->seq, ci);
 }
@@ -173,12 +191,12 @@ void metrics_sample(struct sim *s)
 	};
 	results_sample(s->res, s->run_id, &smp);
 
-	struct hostage_ctx h = { s, 0, m->final_sample || m->seq % METRICS_CACHE_EVERY == 0, m->seq };
+	struct hostage_ctx h = { s, 0, 0, m->final_sample || m->seq % METRICS_CACHE_EVERY == 0, m->seq };
 	if (s->a->ops->caches)
 		s->a->ops->caches(s->a, metrics_cache_row, &h);
 	results_frag(s->res, s->run_id, m->seq, a ? ((double)a - (double)r) / (double)a : NAN,
 		     f ? ((double)f - (double)r) / (double)f : NAN,
-		     largest < 0 ? 0 : (uint64_t)PAGE_SIZE << largest, h.pages);
+		     largest < 0 ? 0 : (uint64_t)PAGE_SIZE << largest, h.pages, h.empty);
 
 	uint64_t nr_free[BUDDY_MAX_ORDERS];
 	unsigned norders = b->max_order + 1;
