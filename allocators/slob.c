@@ -46,6 +46,7 @@
  * is not wholly free; the used units of all pages plus large objects
  * equal A(t).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,9 +470,9 @@ static void slob_report(struct allocator *a, report_fn_t fn, void *ctx)
 	fn(ctx, "slob_pages_freed", (double)s->st_freed_pages);
 	fn(ctx, "slob_free_bytes", (double)(free_units * SLOB_UNIT));
 	fn(ctx, "slob_large_allocs", (double)s->st_large);
-	fn(ctx, "slob_pages_scanned_mean", s->st_allocs ? (double)s->st_visited / (double)s->st_allocs : 0);
+	fn(ctx, "slob_pages_scanned_mean", s->st_allocs ? (double)s->st_visited / (double)s->st_allocs : NAN);
 	fn(ctx, "slob_pages_scanned_max", (double)s->st_visited_max);
-	fn(ctx, "slob_pages_searched_mean", s->st_allocs ? (double)s->st_scanned / (double)s->st_allocs : 0);
+	fn(ctx, "slob_pages_searched_mean", s->st_allocs ? (double)s->st_scanned / (double)s->st_allocs : NAN);
 }
 
 static void slob_walk(struct allocator *a, walk_fn_t fn, void *ctx)

@@ -48,6 +48,7 @@
  *    identical rows in results.db (apart from run ids and wall-clock
  *    timestamps).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -530,7 +531,9 @@ void sim_report(struct sim *s, void (*fn)(void *ctx, const char *key, double v),
 static void summary_line(void *ctx, const char *key, double v)
 {
 	FILE *out = ctx;
-	if (v == (double)(int64_t)v)
+	if (isnan(v))                  /* undefined (0/0, a mean over nothing) */
+		fprintf(out, "%s: n/a\n", key);
+	else if (fabs(v) < 9e18 && v == (double)(int64_t)v)
 		fprintf(out, "%s: %lld\n", key, (long long)v);
 	else
 		fprintf(out, "%s: %.6g\n", key, v);
