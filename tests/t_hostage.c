@@ -26,6 +26,7 @@ static struct params P;
 static struct sim *mk(const char *alloc, unsigned cpus)
 {
 	testsim_params(&P, alloc, 256 * MIB);
+	P.db = NULL;                 /* never ./results.db */
 	P.cpus = cpus;
 	P.no_merge = true;
 	return testsim_create(&P);

@@ -27,6 +27,13 @@
 
 static struct params P;
 
+/* testsim_params, without a database (never ./results.db). */
+static void params(const char *alloc, uint64_t mem)
+{
+	testsim_params(&P, alloc, mem);
+	P.db = NULL;
+}
+
 static void ev(struct sim *s, int kind, uint64_t key, uint32_t size, unsigned cpu)
 {
 	struct event e = { .kind = (uint16_t)kind, .key = key, .size = size, .cpu = (uint16_t)cpu };
@@ -118,7 +125,7 @@ static void model_check(struct sim *s, const struct model *m)
  */
 static void t_free_of_failed_zone(void)
 {
-	testsim_params(&P, "zone", 64 * MIB);
+	params("zone", 64 * MIB);
 	P.zone_map_bytes = 64 * KIB;
 	struct sim *s = testsim_create(&P);
 	CHECK(s != NULL);
@@ -161,7 +168,7 @@ static void t_free_of_failed_zone(void)
 /* NTA refuses requests above 16 KiB (FAIL_TOO_BIG); a trace frees them. */
 static void t_free_of_failed_nta(void)
 {
-	testsim_params(&P, "nta", 64 * MIB);
+	params("nta", 64 * MIB);
 	struct sim *s = testsim_create(&P);
 	CHECK(s != NULL);
 	if (!s)
@@ -186,7 +193,7 @@ static void t_free_of_failed_nta(void)
 /* sim_alloc (Lua) hands out no handle for a failed allocation: nothing is remembered. */
 static void t_failed_handles_not_kept(void)
 {
-	testsim_params(&P, "nta", 64 * MIB);
+	params("nta", 64 * MIB);
 	struct sim *s = testsim_create(&P);
 	for (int i = 0; i < 10; i++)
 		CHECK_EQ(sim_alloc(s, 20000, 0, 0, 0, 0), 0);
@@ -226,7 +233,7 @@ static void frag_sample(struct frag_track *t)
 
 static void t_cross_cpu_internal_frag(void)
 {
-	testsim_params(&P, "nta", 64 * MIB);
+	params("nta", 64 * MIB);
 	P.sample_every = 1;
 	P.cpus = 2;
 	struct sim *s = testsim_create(&P);
@@ -289,7 +296,7 @@ static const char *const undefined_when_empty[] = {
 /* buddy with no event: A = R = F = 0, every ratio undefined. */
 static void t_nan_nothing_happened(void)
 {
-	testsim_params(&P, "buddy", 64 * MIB);
+	params("buddy", 64 * MIB);
 	struct sim *s = testsim_create(&P);
 	CHECK(s != NULL);
 	if (!s)
@@ -318,7 +325,7 @@ static void t_nan_nothing_happened(void)
  */
 static void t_nan_after_free(void)
 {
-	testsim_params(&P, "slub", 64 * MIB);
+	params("slub", 64 * MIB);
 	P.sample_every = 1;
 	struct sim *s = testsim_create(&P);
 	CHECK(s != NULL);
