@@ -50,13 +50,29 @@ enum {
 	CACHE_NO_MERGE = 1u << 0,
 };
 
-/* One row of a /proc/slabinfo-style table (slab caches, zones, size classes). */
+/*
+ * One row of a /proc/slabinfo-style table (slab caches, zones, size
+ * classes). The fields mean the same in every back end:
+ *   active_objs   objects live from the engine's point of view (allocated,
+ *                 not yet freed; objects a back end keeps after their free,
+ *                 in SLAB's array caches or NTA's free queues, are not)
+ *   num_objs      objects the cache's slab units can hold
+ *   objsize       bytes of one object as allocated (the stride)
+ * so active_objs * objsize is the cache's bytes in use (its part of A(t))
+ * and num_objs * objsize its capacity. Back ends without fixed object
+ * sizes count their allocation granule as the "object": SLOB in 2-byte
+ * units (objsize 2), NTA in chunks (objsize = chunk size).
+ *   objperslab, pagesperslab   geometry of one slab unit
+ *   active_slabs  units holding a live object; num_slabs every unit held
+ *   hostage_pages, cached_empty_pages   sim/metrics.h (metrics_unit_state)
+ */
 struct cache_info {
 	const char *name;
 	uint64_t active_objs, num_objs;
 	uint32_t objsize, objperslab, pagesperslab;
 	uint64_t active_slabs, num_slabs;
-	uint64_t hostage_pages;   /* pages of slabs at most 1/8 used */
+	uint64_t hostage_pages;       /* pages of units with a live object and at most 1/8 in use */
+	uint64_t cached_empty_pages;  /* pages of units with no live object */
 	/* slabinfo's tunables and sharedavail: SLAB's array caches (per-CPU
 	 * limit and batchcount, shared factor, objects in the shared arrays);
 	 * 0 where the allocator has none, as SLUB's /proc/slabinfo prints */

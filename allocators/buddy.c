@@ -339,6 +339,9 @@ static void bb_caches(struct allocator *a, cache_info_fn_t fn, void *ctx)
 		if (!bb->peak[o])
 			continue;
 		snprintf(name, sizeof(name), "order-%u", o);
+		/* a block is a unit holding its one object from alloc to free and
+		 * goes back at the free: always METRICS_UNIT_USED (sim/metrics.h),
+		 * never hostage or cached empty */
 		struct cache_info ci = {
 			.name = name, .active_objs = bb->live[o], .num_objs = bb->live[o],
 			.objsize = PAGE_SIZE << o, .objperslab = 1, .pagesperslab = 1u << o,

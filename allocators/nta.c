@@ -16,8 +16,9 @@
  *    free and the area merges with free neighbours on both sides.
  *  - A free on a CPU other than the node's owner is queued to the owner
  *    and completed at the owner's next operation (NTA's per-CPU free
- *    queues). Until then the object still counts in A(t): its chunks are
- *    not free.
+ *    queues). Until then its chunks stay used (nobody can have them), but
+ *    the object is no longer live: it leaves A(t) at the free, as in
+ *    every back end, and its chunks are part of F - A.
  *  - Pages are never returned to the system, as in the original, unless
  *    --nta-release: then a node that becomes wholly free goes back.
  *  - Requests larger than the largest node (16 KiB) fail with
@@ -30,10 +31,20 @@
  * from the free areas themselves). Node size for a new node is the
  * smallest order that holds the request (the original preallocated pools).
  *
+ * Metrics: one slabinfo row per CPU pool, counted in chunks (objects vary
+ * in size): objsize = chunk size, active_objs = chunks of live objects,
+ * num_objs = chunks of the pool's nodes. Nodes are 1, 2 or 4 pages, so a
+ * row's "slab" is a page: objperslab = chunks per page, pagesperslab = 1,
+ * num_slabs = pages held, active_slabs = pages of nodes with a live
+ * object. hostage_pages and cached_empty_pages follow sim/metrics.h per
+ * node, with its live chunks (used minus queued) of nchunks in use.
+ * walk() reports live chunks only (queued frees are not in use).
+ *
  * Invariants (nta_check): the used bitmap and the registered free areas
  * describe the same memory; free areas are maximal (no two adjacent), each
  * is on the list of its CPU for its size; used + free chunks = node size;
- * queued frees are live chunks of a node of that CPU.
+ * queued frees are used chunks of a node of that CPU, and a node's queued
+ * count is the chunks of its queued frees; A(t) = used - queued chunks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +52,7 @@
 #include "allocator.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
+#include "../sim/metrics.h"
 
 #define NTA_MAX_ORDER   2                    /* nodes up to 16 KiB */
 #define NTA_NONE        UINT32_MAX
@@ -49,8 +61,9 @@ struct nta_node {
 	uint64_t  va;
 	uint32_t  cpu;
 	uint32_t  nchunks;      /* 0: slot unused */
-	uint32_t  used;         /* used chunks */
-	uint32_t  live;         /* live objects */
+	uint32_t  used;         /* used chunks (live and queued for freeing) */
+	uint32_t  queued;       /* used chunks of frees queued by other CPUs */
+	uint32_t  live;         /* live objects (queued ones are not) */
 	uint8_t   order;
 	uint64_t *bits;         /* used chunks */
 	uint32_t *area_at;      /* free area id at its first and last chunk */
@@ -230,16 +243,34 @@ static uint32_t node_of(struct nta *n, uint64_t addr)
 
 /* --- free, with merging ------------------------------------------------ */
 
-static void nta_free_local(struct nta *n, uint32_t id, uint64_t addr, uint32_t size)
+/* Chunks of an object of size bytes. */
+static uint32_t nta_chunks(const struct nta *n, uint32_t size)
 {
-	struct nta_node *nd = &n->node[id];
-	uint32_t pos = (uint32_t)((addr - nd->va) >> n->shift);
-	uint32_t len = size ? (size + n->chunk - 1) >> n->shift : 1;
-	bits_set(nd->bits, pos, len, false);
-	nd->used -= len;
+	return size ? (size + n->chunk - 1) >> n->shift : 1;
+}
+
+/* The object leaves A(t) and the live counts (at its free, even if the
+ * chunks are freed later). */
+static void nta_unlive(struct nta *n, struct nta_node *nd, uint32_t len)
+{
 	nd->live--;
 	n->cpu[nd->cpu].live_objs--;
 	n->a.alloc_bytes -= (uint64_t)len << n->shift;
+}
+
+/* Free the chunks of an object (queued: its free was queued, it is no
+ * longer live). */
+static void nta_free_local(struct nta *n, uint32_t id, uint64_t addr, uint32_t size, bool queued)
+{
+	struct nta_node *nd = &n->node[id];
+	uint32_t pos = (uint32_t)((addr - nd->va) >> n->shift);
+	uint32_t len = nta_chunks(n, size);
+	bits_set(nd->bits, pos, len, false);
+	nd->used -= len;
+	if (queued)
+		nd->queued -= len;
+	else
+		nta_unlive(n, nd, len);
 	uint32_t start = pos, end = pos + len;
 	if (end < nd->nchunks && !bit_get(nd->bits, end)) {          /* free area after */
 		uint32_t r = nd->area_at[end];
@@ -265,7 +296,7 @@ static void nta_drain_queue(struct nta *n, unsigned cpu)
 {
 	struct nta_cpu *c = &n->cpu[cpu];
 	for (size_t i = 0; i < c->nq; i++)
-		nta_free_local(n, node_of(n, c->q[i].addr), c->q[i].addr, c->q[i].size);
+		nta_free_local(n, node_of(n, c->q[i].addr), c->q[i].addr, c->q[i].size, true);
 	c->nq = 0;
 }
 
@@ -331,7 +362,7 @@ static uint64_t nta_alloc(struct allocator *a, int cache, uint32_t size, unsigne
 	struct nta_cpu *c = &n->cpu[cpu];
 	if (c->nq)
 		nta_drain_queue(n, cpu);
-	uint32_t want = size ? (size + n->chunk - 1) >> n->shift : 1;
+	uint32_t want = nta_chunks(n, size);
 	if (want > n->maxlen) {
 		a->last_fail = FAIL_TOO_BIG;
 		return 0;
@@ -378,18 +409,21 @@ static void nta_free(struct allocator *a, int cache, uint64_t addr, uint32_t siz
 		die("nta: free of %#llx, which no node holds", (unsigned long long)addr);
 	if (n->cpu[cpu].nq)
 		nta_drain_queue(n, cpu);
-	unsigned owner = n->node[id].cpu;
-	if (owner != cpu) {            /* to the owner's queue */
+	struct nta_node *nd = &n->node[id];
+	unsigned owner = nd->cpu;
+	if (owner != cpu) {            /* to the owner's queue; no longer live */
 		struct nta_cpu *o = &n->cpu[owner];
 		if (o->nq == o->qcap) {
 			o->qcap = o->qcap ? o->qcap * 2 : 64;
 			o->q = xrealloc(o->q, o->qcap * sizeof(*o->q));
 		}
 		o->q[o->nq++] = (struct nta_deferred){ addr, size };
+		nd->queued += nta_chunks(n, size);
+		nta_unlive(n, nd, nta_chunks(n, size));
 		n->st_deferred++;
 		return;
 	}
-	nta_free_local(n, id, addr, size);
+	nta_free_local(n, id, addr, size, false);
 }
 
 static void nta_reclaim(struct allocator *a)
@@ -405,20 +439,18 @@ static void nta_caches(struct allocator *a, cache_info_fn_t fn, void *ctx)
 	for (unsigned c = 0; c < n->cpus; c++) {
 		char name[32];
 		snprintf(name, sizeof(name), "nta-cpu%u", c);
-		struct cache_info ci = { .name = name, .active_objs = n->cpu[c].live_objs,
-					 .objsize = n->chunk, .objperslab = (uint32_t)(PAGE_SIZE >> n->shift),
-					 .pagesperslab = 1 };
+		struct cache_info ci = { .name = name, .objsize = n->chunk,
+					 .objperslab = (uint32_t)(PAGE_SIZE >> n->shift), .pagesperslab = 1 };
 		for (uint32_t i = 0; i < n->nnodes; i++) {
 			const struct nta_node *nd = &n->node[i];
 			if (!nd->nchunks || nd->cpu != c)
 				continue;
+			uint32_t live = nd->used - nd->queued;
+			ci.active_objs += live;
 			ci.num_objs += nd->nchunks;
-			ci.num_slabs++;
-			if (nd->used) {
-				ci.active_slabs++;
-				if (nd->used * 8 <= nd->nchunks)
-					ci.hostage_pages += 1u << nd->order;
-			}
+			ci.num_slabs += 1u << nd->order;
+			ci.active_slabs += live ? 1u << nd->order : 0;
+			metrics_unit_count(&ci, live, nd->nchunks, 1u << nd->order);
 		}
 		fn(ctx, &ci);
 	}
@@ -443,28 +475,47 @@ static void nta_report(struct allocator *a, report_fn_t fn, void *ctx)
 	fn(ctx, "nta_free_bytes", (double)(n->st_free_chunks << n->shift));
 }
 
+/* Used runs of live chunks: a node with queued frees is walked on a copy
+ * of its bitmap with their chunks cleared. */
 static void nta_walk(struct allocator *a, walk_fn_t fn, void *ctx)
 {
 	struct nta *n = nta_of(a);
+	uint64_t **live = xcalloc(n->nnodes + 1, sizeof(*live));
+	for (unsigned c = 0; c < n->cpus; c++)
+		for (size_t k = 0; k < n->cpu[c].nq; k++) {
+			const struct nta_deferred *d = &n->cpu[c].q[k];
+			uint32_t id = node_of(n, d->addr);
+			const struct nta_node *nd = &n->node[id];
+			size_t words = (nd->nchunks + 63) / 64;
+			if (!live[id]) {
+				live[id] = xmalloc(words * sizeof(uint64_t));
+				memcpy(live[id], nd->bits, words * sizeof(uint64_t));
+			}
+			bits_set(live[id], (uint32_t)((d->addr - nd->va) >> n->shift), nta_chunks(n, d->size), false);
+		}
 	for (uint32_t i = 0; i < n->nnodes; i++) {
 		const struct nta_node *nd = &n->node[i];
+		const uint64_t *bits = live[i] ? live[i] : nd->bits;
 		for (uint32_t p = 0; p < nd->nchunks; ) {
-			if (!bit_get(nd->bits, p)) { p++; continue; }
+			if (!bit_get(bits, p)) { p++; continue; }
 			uint32_t q = p;
-			while (q < nd->nchunks && bit_get(nd->bits, q))
+			while (q < nd->nchunks && bit_get(bits, q))
 				q++;
 			fn(ctx, nd->va + ((uint64_t)p << n->shift), (uint64_t)(q - p) << n->shift);
 			p = q;
 		}
+		free(live[i]);
 	}
+	free(live);
 }
 
-#define FAIL(...) do { snprintf(msg, msglen, __VA_ARGS__); return false; } while (0)
+#define FAIL(...) do { snprintf(msg, msglen, __VA_ARGS__); free(queued); return false; } while (0)
 
 static bool nta_check(struct allocator *a, char *msg, size_t msglen)
 {
 	struct nta *n = nta_of(a);
-	uint64_t used_bytes = 0, free_chunks = 0, areas_seen = 0, listed = 0;
+	uint32_t *queued = NULL;     /* per node: chunks of its queued frees */
+	uint64_t used_bytes = 0, queued_bytes = 0, free_chunks = 0, areas_seen = 0, listed = 0;
 	for (uint32_t i = 0; i < n->nnodes; i++) {
 		const struct nta_node *nd = &n->node[i];
 		if (!nd->nchunks)
@@ -484,8 +535,10 @@ static bool nta_check(struct allocator *a, char *msg, size_t msglen)
 			free_chunks += q - p;
 			p = q;
 		}
-		if (used != nd->used)
-			FAIL("nta: node %u: %u chunks used in the bitmap, %u counted", i, used, nd->used);
+		if (used != nd->used || nd->queued > used)
+			FAIL("nta: node %u: %u chunks used in the bitmap, %u counted (%u queued)", i, used, nd->used,
+			     nd->queued);
+		queued_bytes += (uint64_t)nd->queued << n->shift;
 		if (n->release && used == 0)
 			FAIL("nta: node %u is wholly free but not released (--nta-release)", i);
 		used_bytes += (uint64_t)used << n->shift;
@@ -493,6 +546,7 @@ static bool nta_check(struct allocator *a, char *msg, size_t msglen)
 		if (pfn == PFN_NONE || a->sim->pm->frames[pfn].owner != OWNER_SLAB || a->sim->pm->frames[pfn].next != i)
 			FAIL("nta: node %u: its frame does not point back to it", i);
 	}
+	queued = xcalloc(n->nnodes + 1, sizeof(*queued));
 	for (unsigned c = 0; c < n->cpus; c++) {
 		for (uint32_t l = 1; l <= n->maxlen; l++) {
 			bool ne = n->cpu[c].nonempty[l >> 6] >> (l & 63) & 1;
@@ -518,17 +572,23 @@ static bool nta_check(struct allocator *a, char *msg, size_t msglen)
 			if (!bit_get(n->node[id].bits, pos))
 				FAIL("nta: cpu %u: queued free %#llx is already free", c,
 				     (unsigned long long)n->cpu[c].q[q].addr);
+			queued[id] += nta_chunks(n, n->cpu[c].q[q].size);
 		}
 	}
+	for (uint32_t i = 0; i < n->nnodes; i++)
+		if (n->node[i].nchunks && queued[i] != n->node[i].queued)
+			FAIL("nta: node %u: %u chunks queued for freeing, queues hold %u", i, n->node[i].queued, queued[i]);
+	free(queued);
+	queued = NULL;
 	if (listed != areas_seen)
 		FAIL("nta: %llu areas on lists, %llu free runs in the bitmaps",
 		     (unsigned long long)listed, (unsigned long long)areas_seen);
 	if (free_chunks != n->st_free_chunks)
 		FAIL("nta: %llu free chunks in bitmaps, %llu counted",
 		     (unsigned long long)free_chunks, (unsigned long long)n->st_free_chunks);
-	if (used_bytes != a->alloc_bytes)
-		FAIL("nta: %llu used bytes in bitmaps, alloc_bytes %llu",
-		     (unsigned long long)used_bytes, (unsigned long long)a->alloc_bytes);
+	if (used_bytes - queued_bytes != a->alloc_bytes)
+		FAIL("nta: %llu used bytes in bitmaps, %llu of them queued for freeing, alloc_bytes %llu",
+		     (unsigned long long)used_bytes, (unsigned long long)queued_bytes, (unsigned long long)a->alloc_bytes);
 	return true;
 }
 

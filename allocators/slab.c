@@ -72,12 +72,17 @@
  * descriptors are not counted.
  *
  * Accounting: an object is live (in a->alloc_bytes, at objsize) from
- * alloc to free. Objects in array caches are not live and not on their
- * slab's free list: a slab's inuse counts both, as Linux's does, and the
- * slabinfo rows' active_objs (num_objs minus free-list objects) count them
- * as active, as Linux's /proc/slabinfo did. hostage_pages: pages of
- * partial slabs with inuse <= num/8 (an empty slab is cache, not hostage).
- * walk() reports live objects only, at objsize.
+ * alloc to free: a free leaves A(t) at once, whether it goes to an array
+ * cache or further. Objects in array caches are not live and not on their
+ * slab's free list: a slab's inuse counts both, as Linux's does. The
+ * slabinfo rows count live objects only, as every back end does
+ * (allocator.h): active_objs = live objects, active_slabs = slabs with a
+ * live object, where Linux's /proc/slabinfo counted array-cached objects
+ * and their slabs as active. hostage_pages and cached_empty_pages follow
+ * sim/metrics.h per slab, with the slab's live objects (live bits) of num
+ * in use: a slab whose objects sit only in array caches is empty (a reap
+ * or shrink drains the arrays and frees it), not hostage. walk() reports
+ * live objects only, at objsize.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +91,7 @@
 #include "allocator.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
+#include "../sim/metrics.h"
 
 const struct slab_rules slab_rules_linux_2_6_32 = {
 	.version = "linux-2.6.32-x86_64",
@@ -914,23 +920,28 @@ static void slab_caches(struct allocator *a, cache_info_fn_t fn, void *ctx)
 		if (!c || (k < 2 * NKMALLOC && !c->grown))
 			continue;
 		uint64_t nslabs = c->count[SL_FULL] + c->count[SL_PARTIAL] + c->count[SL_FREE];
-		uint64_t hostage = 0;
-		for (uint32_t i = c->head[SL_PARTIAL]; i != SLAB_NONE; i = b->slabs[i].next)
-			if ((uint64_t)b->slabs[i].inuse * 8 <= c->g.num)
-				hostage += 1u << c->g.order;
 		struct cache_info ci = {
 			.name = c->name,
-			.active_objs = nslabs * c->g.num - c->free_objects,
+			.active_objs = c->live,
 			.num_objs = nslabs * c->g.num,
 			.objsize = c->g.objsize, .objperslab = c->g.num, .pagesperslab = 1u << c->g.order,
-			.active_slabs = c->count[SL_FULL] + c->count[SL_PARTIAL],
 			.num_slabs = nslabs,
-			.hostage_pages = hostage,
 			/* s_show(): cachep->limit, batchcount, shared; shared_avail
 			 * sums the nodes' shared arrays */
 			.limit = c->limit, .batchcount = c->batchcount, .sharedfactor = c->shared,
 			.shared_avail = c->sh.avail,
 		};
+		/* free-list slabs hold no live object; full and partial ones may
+		 * hold only array-cached objects */
+		ci.cached_empty_pages = c->count[SL_FREE] << c->g.order;
+		for (unsigned l = SL_FULL; l <= SL_PARTIAL; l++)
+			for (uint32_t i = c->head[l]; i != SLAB_NONE; i = b->slabs[i].next) {
+				uint64_t live = 0;
+				for (uint32_t w = 0; w < (c->g.num + 63) / 64; w++)
+					live += (uint64_t)__builtin_popcountll(b->slabs[i].live[w]);
+				ci.active_slabs += live > 0;
+				metrics_unit_count(&ci, live, c->g.num, 1u << c->g.order);
+			}
 		fn(ctx, &ci);
 	}
 }

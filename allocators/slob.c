@@ -28,6 +28,15 @@
  * its page state in struct page, so meta_bytes is 0; cache descriptors
  * came from a SLOB page themselves and are not counted.
  *
+ * Metrics: the slabinfo rows are the pages of each list (slob-small,
+ * slob-medium, slob-large, and slob-full for pages on no list), counted in
+ * SLOB_UNITs: objsize 2, active_objs the units live objects use (with
+ * their kmalloc headers; alignment fragments are free units), num_objs the
+ * units of the pages. hostage_pages follows sim/metrics.h per page (used
+ * units of 2048); cached_empty_pages is always 0, as SLOB gives a page
+ * back the moment it becomes wholly free. Whole-page objects are in no
+ * row.
+ *
  * Departures: one NUMA node; the free-block encoding (a 1-unit block holds
  * only its next offset) is kept in host arrays, not in the page.
  *
@@ -37,12 +46,14 @@
  * is not wholly free; the used units of all pages plus large objects
  * equal A(t).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "allocator.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
+#include "../sim/metrics.h"
 
 #define SLOB_UNIT        2
 #define SLOB_PAGE_UNITS  (PAGE_SIZE / SLOB_UNIT)
@@ -437,9 +448,8 @@ static void slob_caches(struct allocator *a, cache_info_fn_t fn, void *ctx)
 		c->num_objs += SLOB_PAGE_UNITS;
 		c->active_objs += used;
 		c->num_slabs++;
-		c->active_slabs++;
-		if (used * 8 <= SLOB_PAGE_UNITS)
-			c->hostage_pages++;
+		c->active_slabs += used > 0;
+		metrics_unit_count(c, used, SLOB_PAGE_UNITS, 1);
 	}
 	for (int l = 0; l <= NLISTS; l++) {
 		ci[l].objsize = SLOB_UNIT;        /* rows count units, not objects */
@@ -461,9 +471,9 @@ static void slob_report(struct allocator *a, report_fn_t fn, void *ctx)
 	fn(ctx, "slob_pages_freed", (double)s->st_freed_pages);
 	fn(ctx, "slob_free_bytes", (double)(free_units * SLOB_UNIT));
 	fn(ctx, "slob_large_allocs", (double)s->st_large);
-	fn(ctx, "slob_pages_scanned_mean", s->st_allocs ? (double)s->st_visited / (double)s->st_allocs : 0);
+	fn(ctx, "slob_pages_scanned_mean", s->st_allocs ? (double)s->st_visited / (double)s->st_allocs : NAN);
 	fn(ctx, "slob_pages_scanned_max", (double)s->st_visited_max);
-	fn(ctx, "slob_pages_searched_mean", s->st_allocs ? (double)s->st_scanned / (double)s->st_allocs : 0);
+	fn(ctx, "slob_pages_searched_mean", s->st_allocs ? (double)s->st_scanned / (double)s->st_allocs : NAN);
 }
 
 static void slob_walk(struct allocator *a, walk_fn_t fn, void *ctx)

@@ -86,6 +86,12 @@
  * and a live bitmap. The frame's private word `next` holds the slab index
  * (or, for kmalloc_large pages, the index in the large-object table), so
  * free() finds the slab of an address in O(1).
+ *
+ * Metrics: hostage_pages and cached_empty_pages follow sim/metrics.h per
+ * slab (objects in use = inuse, of the slab's own objects; CPU slabs and
+ * CPU partial slabs count like the others), kept per cache as objects come
+ * and go (slub_unit_move) and recomputed by slub_check. A remote free
+ * leaves A(t) at once, like a local one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +99,7 @@
 #include "allocator.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
+#include "../sim/metrics.h"
 #include "../sim/params.h"
 #include "buddy.h"
 
@@ -288,9 +295,9 @@ struct slub_cache {
 	uint64_t nr_slabs, nr_objs, live;      /* live = objects in use */
 	uint64_t peak_slabs;
 	/* kept as objects come and go, so caches() is O(caches); check()
-	 * recomputes both from the slabs */
+	 * recomputes them from the slabs */
 	uint64_t active_slabs;                 /* slabs with inuse > 0 */
-	uint64_t hostage_pages;                /* pages of slabs with inuse <= objects / 8 */
+	uint64_t unit_pages[3];                /* pages of slabs by enum metrics_unit_state */
 };
 
 struct slub_large {                 /* one kmalloc_large allocation */
@@ -560,7 +567,7 @@ static int32_t slub_slab_new(struct slub *s, uint32_t ci, unsigned cpu, unsigned
 		s->a.sim->pm->frames[pfn].next = (uint32_t)si;
 	}
 	c->nr_slabs++;
-	c->hostage_pages += 1u << order;      /* empty: at most 1/8 used */
+	c->unit_pages[METRICS_UNIT_EMPTY] += 1u << order;
 	c->nr_objs += objects;
 	if (c->nr_slabs > c->peak_slabs)
 		c->peak_slabs = c->nr_slabs;
@@ -576,7 +583,7 @@ static void slub_slab_discard(struct slub *s, int32_t si)
 	struct slub_cache *c = &s->caches[sl->cache];
 	kvm_free(s->a.sim->kvm, NULL, sl->base, sl->order);
 	c->nr_slabs--;
-	c->hostage_pages -= 1u << sl->order;  /* discarded slabs are empty */
+	c->unit_pages[METRICS_UNIT_EMPTY] -= 1u << sl->order;  /* discarded slabs are empty */
 	c->nr_objs -= sl->objects;
 	s->st.slabs_freed++;
 	sl->state = SLUB_SLOT_FREE;
@@ -739,6 +746,18 @@ static bool slub_get_partial_node(struct slub *s, struct slub_cache *c, unsigned
 
 /* ---- alloc / free ------------------------------------------------------ */
 
+/* sl's inuse went from `before` to sl->inuse: move its pages between the
+ * cache's hostage / empty / used counts (sim/metrics.h). */
+static inline void slub_unit_move(struct slub_cache *c, const struct slub_slab *sl, unsigned before)
+{
+	enum metrics_unit_state from = metrics_unit_state(before, sl->objects);
+	enum metrics_unit_state to = metrics_unit_state(sl->inuse, sl->objects);
+	if (from != to) {
+		c->unit_pages[from] -= 1u << sl->order;
+		c->unit_pages[to] += 1u << sl->order;
+	}
+}
+
 static inline uint64_t slub_take(struct slub_slab *sl, uint32_t size)
 {
 	unsigned i = sl->cpu_head;
@@ -842,11 +861,12 @@ static uint64_t slub_alloc(struct allocator *a, int cache, uint32_t size, unsign
 	c->live++;
 	a->alloc_bytes += c->g.size;
 	struct slub_slab *sl = &s->slabs[si];
-	if (sl->inuse == 0)
+	unsigned before = sl->inuse;
+	if (before == 0)
 		c->active_slabs++;
-	if (sl->inuse == sl->objects / 8)
-		c->hostage_pages -= 1u << sl->order;
-	return slub_take(sl, c->g.size);
+	uint64_t va = slub_take(sl, c->g.size);
+	slub_unit_move(c, sl, before);
+	return va;
 }
 
 static void slub_free_large(struct slub *s, uint64_t addr, uint32_t pfn)
@@ -889,9 +909,8 @@ static void slub_free(struct allocator *a, int cache, uint64_t addr, uint32_t si
 		die("slub: cache %s: free of %#llx (slab %#llx, offset %llu): not a live object",
 		    c->name, (unsigned long long)addr, (unsigned long long)sl->base, (unsigned long long)off);
 	sl->live[i / 64] &= ~(1ull << (i % 64));
-	if (sl->inuse == sl->objects / 8 + 1)
-		c->hostage_pages += 1u << sl->order;
 	sl->inuse--;
+	slub_unit_move(c, sl, sl->inuse + 1u);
 	if (sl->inuse == 0)
 		c->active_slabs--;
 	c->live--;
@@ -994,7 +1013,9 @@ static void slub_caches(struct allocator *a, cache_info_fn_t fn, void *ctx)
 		struct cache_info info = {
 			.name = c->name, .active_objs = c->live, .num_objs = c->nr_objs,
 			.objsize = c->g.size, .objperslab = c->g.objects, .pagesperslab = 1u << c->g.order,
-			.active_slabs = c->active_slabs, .num_slabs = c->nr_slabs, .hostage_pages = c->hostage_pages,
+			.active_slabs = c->active_slabs, .num_slabs = c->nr_slabs,
+			.hostage_pages = c->unit_pages[METRICS_UNIT_HOSTAGE],
+			.cached_empty_pages = c->unit_pages[METRICS_UNIT_EMPTY],
 		};
 		fn(ctx, &info);
 	}
@@ -1057,7 +1078,7 @@ static bool slub_chain_check(const struct slub_slab *sl, unsigned head, unsigned
 	return true;
 }
 
-enum { CNT_SLABS, CNT_OBJS, CNT_LIVE, CNT_NODE, CNT_CPUP, CNT_ACTIVE, CNT_HOSTAGE, CNT_N };
+enum { CNT_SLABS, CNT_OBJS, CNT_LIVE, CNT_NODE, CNT_CPUP, CNT_ACTIVE, CNT_HOSTAGE, CNT_EMPTY, CNT_N };
 
 static bool slub_check(struct allocator *a, char *msg, size_t msglen)
 {
@@ -1111,7 +1132,9 @@ static bool slub_check(struct allocator *a, char *msg, size_t msglen)
 		k[CNT_NODE] += sl->state == SLUB_NODE_PARTIAL;
 		k[CNT_CPUP] += sl->state == SLUB_CPU_PARTIAL;
 		k[CNT_ACTIVE] += sl->inuse > 0;
-		k[CNT_HOSTAGE] += sl->inuse <= sl->objects / 8 ? 1u << sl->order : 0;
+		/* sim/metrics.h, spelled out: a live object and 8 * inuse <= objects; none live */
+		k[CNT_HOSTAGE] += sl->inuse > 0 && 8u * sl->inuse <= sl->objects ? 1u << sl->order : 0;
+		k[CNT_EMPTY] += sl->inuse == 0 ? 1u << sl->order : 0;
 		bytes += (uint64_t)sl->inuse * c->g.size;
 	}
 	for (uint32_t ci = 0; ci < s->ncaches; ci++) {
@@ -1121,10 +1144,13 @@ static bool slub_check(struct allocator *a, char *msg, size_t msglen)
 			CHECK_FAIL("slub: cache %s: counters slabs %llu objs %llu live %llu, slabs hold %llu %llu %llu", c->name,
 				   (unsigned long long)c->nr_slabs, (unsigned long long)c->nr_objs, (unsigned long long)c->live,
 				   (unsigned long long)k[CNT_SLABS], (unsigned long long)k[CNT_OBJS], (unsigned long long)k[CNT_LIVE]);
-		if (k[CNT_ACTIVE] != c->active_slabs || k[CNT_HOSTAGE] != c->hostage_pages)
-			CHECK_FAIL("slub: cache %s: active slabs %llu hostage pages %llu, slabs say %llu %llu", c->name,
-				   (unsigned long long)c->active_slabs, (unsigned long long)c->hostage_pages,
-				   (unsigned long long)k[CNT_ACTIVE], (unsigned long long)k[CNT_HOSTAGE]);
+		if (k[CNT_ACTIVE] != c->active_slabs || k[CNT_HOSTAGE] != c->unit_pages[METRICS_UNIT_HOSTAGE] ||
+		    k[CNT_EMPTY] != c->unit_pages[METRICS_UNIT_EMPTY])
+			CHECK_FAIL("slub: cache %s: active slabs %llu hostage pages %llu empty pages %llu, slabs say %llu %llu %llu",
+				   c->name, (unsigned long long)c->active_slabs,
+				   (unsigned long long)c->unit_pages[METRICS_UNIT_HOSTAGE],
+				   (unsigned long long)c->unit_pages[METRICS_UNIT_EMPTY], (unsigned long long)k[CNT_ACTIVE],
+				   (unsigned long long)k[CNT_HOSTAGE], (unsigned long long)k[CNT_EMPTY]);
 		/* node partial list: links, membership, count */
 		uint64_t n = 0;
 		int32_t prev = SLUB_NONE;

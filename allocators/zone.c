@@ -32,6 +32,11 @@
  * the zone descriptors (struct zone, ~128 bytes each, from the zone of
  * zones) are counted in meta_bytes; free-list links live in free elements.
  *
+ * Metrics: a zone's slabinfo row counts elements (active_objs live, num_objs
+ * in its chunks, objsize the element size); hostage_pages and
+ * cached_empty_pages follow sim/metrics.h per chunk, with its live elements
+ * of per_chunk in use (an all-free chunk is what zone_gc collects).
+ *
  * Invariants (zone_check): every free-list element lies in a chunk of its
  * zone at an element boundary, appears once, and its chunk counts it;
  * per chunk, free elements <= elements; live bytes of all zones plus
@@ -44,6 +49,7 @@
 #include "../allocators/buddy.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
+#include "../sim/metrics.h"
 
 #define ZONE_NONE       UINT32_MAX
 #define ZONE_DESC_BYTES 128          /* struct zone in gnumach, rounded */
@@ -348,28 +354,26 @@ static void zone_reclaim(struct allocator *a)
 static void zone_caches(struct allocator *a, cache_info_fn_t fn, void *ctx)
 {
 	struct zonealloc *za = za_of(a);
-	uint64_t *active = xcalloc(za->nz, sizeof(uint64_t)), *hostage = xcalloc(za->nz, sizeof(uint64_t));
+	struct cache_info *row = xcalloc(za->nz, sizeof(*row));
 	for (uint32_t ci = 0; ci < za->nch; ci++) {
 		const struct zone_chunk *c = &za->ch[ci];
 		if (!c->used)
 			continue;
 		uint32_t live = za->z[c->zone].per_chunk - c->nfree;
-		if (live)
-			active[c->zone]++;
-		if (live && live * 8 <= za->z[c->zone].per_chunk)
-			hostage[c->zone] += 1u << c->order;
+		row[c->zone].active_slabs += live > 0;
+		metrics_unit_count(&row[c->zone], live, za->z[c->zone].per_chunk, 1u << c->order);
 	}
 	for (uint32_t zi = 1; zi < za->nz; zi++) {
 		const struct zone *z = &za->z[zi];
 		struct cache_info ci = {
 			.name = z->name, .active_objs = z->live, .num_objs = z->chunks * z->per_chunk,
 			.objsize = z->elem_size, .objperslab = z->per_chunk, .pagesperslab = 1u << z->chunk_order,
-			.active_slabs = active[zi], .num_slabs = z->chunks, .hostage_pages = hostage[zi],
+			.active_slabs = row[zi].active_slabs, .num_slabs = z->chunks,
+			.hostage_pages = row[zi].hostage_pages, .cached_empty_pages = row[zi].cached_empty_pages,
 		};
 		fn(ctx, &ci);
 	}
-	free(active);
-	free(hostage);
+	free(row);
 }
 
 static void zone_report(struct allocator *a, report_fn_t fn, void *ctx)

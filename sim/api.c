@@ -148,6 +148,7 @@ void kms_stats(struct kms_stats *out)
 	out->allocs = st->allocs;
 	out->frees = st->frees;
 	out->free_unknown = st->free_unknown;
+	out->free_of_failed = st->free_of_failed;
 	out->free_null = st->free_null;
 	out->alloc_null = st->alloc_null;
 	out->realloc_live = st->realloc_live;

@@ -15,10 +15,15 @@
  * 3. Objects. The object table maps key -> {address, requested size, cache,
  *    CPU}. It is the single truth of what is live: R(t) (requested live
  *    bytes) is the sum over it, kept incrementally. A free of a key not in
- *    the table is counted (traces start mid-stream) and ignored; a free of
- *    key 0 is kfree(NULL), counted. An alloc of a key that is still live
- *    means the trace lost the free: it is counted and the old object freed
- *    first, so the back end never holds two objects under one key.
+ *    the table is counted and ignored: as free_of_failed if the key's
+ *    last allocation failed in the simulation (the engine remembers such
+ *    keys in a second table until they are freed or allocated again; a
+ *    Lua workload never gets a handle for a failed allocation, so only
+ *    keyed events are remembered), else as free_unknown (a trace starts
+ *    mid-stream); a free of key 0 is kfree(NULL), counted. An alloc of a
+ *    key that is still live means the trace lost the free: it is counted
+ *    and the old object freed first, so the back end never holds two
+ *    objects under one key.
  *    Trace page allocations (mm_page_alloc) live in a second table keyed
  *    by the trace's pfn; they take frames from the same buddy allocator the
  *    back end uses, but are not the back end's objects.
@@ -43,6 +48,7 @@
  *    identical rows in results.db (apart from run ids and wall-clock
  *    timestamps).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +97,7 @@ struct sim *sim_create(const struct params *p, char *err, size_t errlen)
 	s->kvm = kvm_create(s->pm, p);
 	objtab_init(&s->objs);
 	objtab_init(&s->pages);
+	objtab_init(&s->failed);
 	rng_seed(&s->rng, p->seed);
 	s->next_handle = 1;
 	s->next_check = p->check_every;
@@ -128,6 +135,7 @@ void sim_destroy(struct sim *s)
 	free(s->timers);
 	objtab_fini(&s->objs);
 	objtab_fini(&s->pages);
+	objtab_fini(&s->failed);
 	kvm_destroy(s->kvm);
 	physmem_destroy(s->pm);
 	free(s);
@@ -191,6 +199,8 @@ static bool sim_do_alloc(struct sim *s, uint64_t key, uint32_t size, int cache, 
 		s->st.failed_by[why]++;
 		return false;
 	}
+	if (s->failed.count)
+		objtab_remove(&s->failed, key, NULL);   /* allocated again: no longer a failed key */
 	struct obj *o = objtab_insert(&s->objs, key);
 	o->addr = addr;
 	o->size = size;
@@ -225,10 +235,21 @@ static void sim_do_free(struct sim *s, uint64_t key, unsigned cpu)
 	}
 	struct obj o;
 	if (!objtab_remove(&s->objs, key, &o)) {
-		s->st.free_unknown++;
+		if (s->failed.count && objtab_remove(&s->failed, key, NULL))
+			s->st.free_of_failed++;
+		else
+			s->st.free_unknown++;
 		return;
 	}
 	sim_release(s, &o, cpu);
+}
+
+/* A keyed allocation failed: remember the key, so its free is counted as
+ * free_of_failed, not free_unknown. */
+static void sim_failed_remember(struct sim *s, uint64_t key)
+{
+	if (!objtab_lookup(&s->failed, key))
+		objtab_insert(&s->failed, key);
 }
 
 static void sim_page_free(struct sim *s, uint64_t key)
@@ -390,8 +411,8 @@ void sim_event(struct sim *s, const struct event *ev)
 	case EV_ALLOC:
 		if (ev->key == 0)
 			s->st.alloc_null++;
-		else
-			sim_do_alloc(s, ev->key, ev->size, ev->cache, cpu, ev->gfp);
+		else if (!sim_do_alloc(s, ev->key, ev->size, ev->cache, cpu, ev->gfp))
+			sim_failed_remember(s, ev->key);
 		break;
 	case EV_FREE:
 		sim_do_free(s, ev->key, cpu);
@@ -478,6 +499,7 @@ void sim_report(struct sim *s, void (*fn)(void *ctx, const char *key, double v),
 	R("allocs", st->allocs);
 	R("frees", st->frees);
 	R("free_unknown", st->free_unknown);
+	R("free_of_failed", st->free_of_failed);
 	R("free_null", st->free_null);
 	R("alloc_null", st->alloc_null);
 	R("realloc_live", st->realloc_live);
@@ -514,7 +536,9 @@ void sim_report(struct sim *s, void (*fn)(void *ctx, const char *key, double v),
 static void summary_line(void *ctx, const char *key, double v)
 {
 	FILE *out = ctx;
-	if (v == (double)(int64_t)v)
+	if (isnan(v))                  /* undefined (0/0, a mean over nothing) */
+		fprintf(out, "%s: n/a\n", key);
+	else if (fabs(v) < 9e18 && v == (double)(int64_t)v)
 		fprintf(out, "%s: %lld\n", key, (long long)v);
 	else
 		fprintf(out, "%s: %.6g\n", key, v);

@@ -38,6 +38,10 @@ struct event {
 /* Counters of a run; every field is in the summary and in results.db. */
 struct sim_stats {
 	uint64_t events, allocs, frees, free_unknown, free_null, alloc_null;
+	/* free_unknown: frees of keys never seen allocated (a trace that starts
+	 * mid-stream); free_of_failed: frees of keys whose simulated allocation
+	 * failed. Never mixed. */
+	uint64_t free_of_failed;
 	uint64_t realloc_live;         /* alloc of a key still live: old one released */
 	uint64_t failed_allocs, failed_by[FAIL_NREASONS];
 	uint64_t page_allocs, page_frees, page_free_unknown, page_failed;
@@ -65,6 +69,7 @@ struct sim {
 	struct allocator *a;
 	struct objtab     objs;     /* live objects */
 	struct objtab     pages;    /* live trace page allocations, key = trace pfn */
+	struct objtab     failed;   /* keys of sim_event allocs that failed, until freed or reallocated */
 	struct rng        rng;
 	uint64_t          now;      /* simulated ns */
 	struct sim_stats  st;

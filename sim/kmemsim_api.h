@@ -81,6 +81,7 @@ struct kms_stats {
 	uint64_t meta_bytes;
 	uint64_t free_pages;             /* in the page allocator */
 	uint64_t now_ns;
+	uint64_t free_of_failed;         /* frees of keys whose allocation failed (free_unknown: never seen) */
 };
 void kms_stats(struct kms_stats *out);
 const char *kms_fail_reason_name(int32_t reason);

@@ -5,8 +5,9 @@
  * Per sample (every --sample-every events, or --sample-ns of simulated time):
  *   samples   R(t) requested live bytes, A(t) allocated, F(t) footprint
  *   frag      internal fragmentation (A-R)/A, total overhead (F-R)/F,
- *             largest free buddy block (bytes), hostage pages (pages of
- *             slabs at most 1/8 used, summed over the back end's caches)
+ *             largest free buddy block (bytes), hostage pages and cached
+ *             empty pages (metrics.h's definition, metrics_unit_state;
+ *             summed over the back end's caches)
  *   buddy     free blocks per zone and order (as /proc/buddyinfo)
  *   extfrag   Gorman's unusable free space index and fragmentation index
  *             per zone and order (as debugfs extfrag/ prints them)
@@ -24,7 +25,13 @@
  * #2-#4 use the engine's exact per-event peaks (ties go to the first
  * moment); #1 is a mean over the samples, which are evenly spaced in
  * events, so it is a mean over allocator operations, J&W's clock. Also: final, peak and mean (over
- * samples with A > 0) internal fragmentation, final total overhead.
+ * samples with A > 0) internal fragmentation, final total overhead, and
+ * hostage_pages / cached_empty_pages at the end.
+ *
+ * Undefined is NaN, never 0: internal fragmentation when A = 0, total
+ * overhead when F = 0, a J&W measure whose R is 0, a peak or mean over no
+ * sample where the ratio is defined. The summary prints NaN as "n/a", the
+ * results store writes NULL.
  *
  * Snapshots (metrics_snapshot): for every frame its owner, and a bitmap of
  * which granules (p->nta_chunk bytes, 32 by default: NTA's chunk) are in
@@ -58,7 +65,7 @@ struct metrics {
 	/* Johnstone & Wilson, over samples */
 	uint64_t jw_n;             /* samples with R > 0 */
 	double   jw_sum;           /* sum of (F-R)/R over them */
-	double   peak_internal;
+	double   peak_internal;    /* over the in_n samples (NaN while in_n = 0) */
 	uint64_t in_n;             /* samples with A > 0 */
 	double   in_sum;           /* sum of (A-R)/A over them */
 	uint64_t tracked_events;   /* events at the last tracked sample */
@@ -73,6 +80,22 @@ struct metrics *metrics_create(struct sim *s)
 }
 
 void metrics_destroy(struct metrics *m) { free(m); }
+
+/* ---- hostage and cached-empty pages (definition in metrics.h) ---- */
+
+void metrics_unit_count(struct cache_info *ci, uint64_t used, uint64_t capacity, uint64_t pages)
+{
+	switch (metrics_unit_state(used, capacity)) {
+	case METRICS_UNIT_EMPTY:
+		ci->cached_empty_pages += pages;
+		break;
+	case METRICS_UNIT_HOSTAGE:
+		ci->hostage_pages += pages;
+		break;
+	case METRICS_UNIT_USED:
+		break;
+	}
+}
 
 /* ---- Gorman's indices ----
  *
@@ -124,12 +147,13 @@ int metrics_fragmentation_index(unsigned order, const struct metrics_contig *ci)
 
 /* ---- samples ---- */
 
-struct hostage_ctx { struct sim *s; uint64_t pages; bool rows; uint64_t seq; };
+struct hostage_ctx { struct sim *s; uint64_t pages, empty; bool rows; uint64_t seq; };
 
 static void metrics_cache_row(void *ctx, const struct cache_info *ci)
 {
 	struct hostage_ctx *h = ctx;
 	h->pages += ci->hostage_pages;
+	h->empty += ci->cached_empty_pages;
 	if (h->rows)
 		results_cache_sample(h->s->res, h->s->run_id, h->seq, ci);
 }
@@ -144,7 +168,7 @@ static void metrics_track(struct metrics *m, uint64_t r, uint64_t a, uint64_t f)
 		double in = ((double)a - (double)r) / (double)a;
 		m->in_n++;
 		m->in_sum += in;
-		if (in > m->peak_internal)
+		if (m->in_n == 1 || in > m->peak_internal)
 			m->peak_internal = in;
 	}
 }
@@ -173,12 +197,12 @@ void metrics_sample(struct sim *s)
 	};
 	results_sample(s->res, s->run_id, &smp);
 
-	struct hostage_ctx h = { s, 0, m->final_sample || m->seq % METRICS_CACHE_EVERY == 0, m->seq };
+	struct hostage_ctx h = { s, 0, 0, m->final_sample || m->seq % METRICS_CACHE_EVERY == 0, m->seq };
 	if (s->a->ops->caches)
 		s->a->ops->caches(s->a, metrics_cache_row, &h);
 	results_frag(s->res, s->run_id, m->seq, a ? ((double)a - (double)r) / (double)a : NAN,
 		     f ? ((double)f - (double)r) / (double)f : NAN,
-		     largest < 0 ? 0 : (uint64_t)PAGE_SIZE << largest, h.pages);
+		     largest < 0 ? 0 : (uint64_t)PAGE_SIZE << largest, h.pages, h.empty);
 
 	uint64_t nr_free[BUDDY_MAX_ORDERS];
 	unsigned norders = b->max_order + 1;
@@ -388,25 +412,26 @@ void metrics_report(struct sim *s, void (*fn)(void *ctx, const char *key, double
 	const struct metrics *m = s->metrics;
 	double a = (double)s->a->alloc_bytes, r = (double)s->st.live_bytes;
 	double f = (double)sim_footprint_bytes(s);
-	fn(ctx, "final_internal_frag", a > 0 ? (a - r) / a : 0.0);
-	fn(ctx, "final_total_overhead", f > 0 ? (f - r) / f : 0.0);
+	fn(ctx, "final_internal_frag", a > 0 ? (a - r) / a : NAN);
+	fn(ctx, "final_total_overhead", f > 0 ? (f - r) / f : NAN);
+	if (s->a->ops->caches) {
+		struct hostage_ctx h = { s, 0, 0, false, 0 };
+		s->a->ops->caches(s->a, metrics_cache_row, &h);
+		fn(ctx, "hostage_pages", (double)h.pages);
+		fn(ctx, "cached_empty_pages", (double)h.empty);
+	}
 	if (!m)
 		return;
-	fn(ctx, "peak_internal_frag", m->peak_internal);
-	if (m->in_n)
-		fn(ctx, "mean_internal_frag", m->in_sum / (double)m->in_n);
-	if (m->jw_n)
-		fn(ctx, "jw1_mean_overhead", m->jw_sum / (double)m->jw_n);
+	fn(ctx, "peak_internal_frag", m->in_n ? m->peak_internal : NAN);
+	fn(ctx, "mean_internal_frag", m->in_n ? m->in_sum / (double)m->in_n : NAN);
+	fn(ctx, "jw1_mean_overhead", m->jw_n ? m->jw_sum / (double)m->jw_n : NAN);
 	/* #2 and #3 from the engine's exact per-event peaks (samples can miss
 	 * a peak between them); #1 is a mean over samples. */
-	if (s->st.peak_live_bytes)
-		fn(ctx, "jw2_overhead_at_max_live",
-		   ((double)s->st.f_at_peak_live - (double)s->st.peak_live_bytes) / (double)s->st.peak_live_bytes);
-	if (s->st.peak_footprint_bytes && s->st.r_at_peak_footprint)
-		fn(ctx, "jw3_overhead_at_max_footprint",
-		   ((double)s->st.peak_footprint_bytes - (double)s->st.r_at_peak_footprint) /
-		   (double)s->st.r_at_peak_footprint);
 	uint64_t max_r = s->st.peak_live_bytes, max_f = s->st.peak_footprint_bytes;
-	if (max_r)
-		fn(ctx, "jw4_max_footprint_over_max_live", ((double)max_f - (double)max_r) / (double)max_r);
+	fn(ctx, "jw2_overhead_at_max_live",
+	   max_r ? ((double)s->st.f_at_peak_live - (double)max_r) / (double)max_r : NAN);
+	fn(ctx, "jw3_overhead_at_max_footprint",
+	   max_f && s->st.r_at_peak_footprint ?
+	   ((double)max_f - (double)s->st.r_at_peak_footprint) / (double)s->st.r_at_peak_footprint : NAN);
+	fn(ctx, "jw4_max_footprint_over_max_live", max_r ? ((double)max_f - (double)max_r) / (double)max_r : NAN);
 }

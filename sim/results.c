@@ -8,7 +8,7 @@
  *   buddy      free blocks per zone and order per sample
  *   caches     /proc/slabinfo-style rows at the end of a run
  *   frag       per sample: internal fragmentation, total overhead, largest
- *              free block, hostage pages (sim/metrics.c)
+ *              free block, hostage and cached empty pages (sim/metrics.c)
  *   extfrag    per sample, zone and order: Gorman's unusable free space
  *              index and fragmentation index, as debugfs prints them
  *   cache_samples  per-cache slab state every few samples
@@ -56,21 +56,59 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS buddy_run ON buddy (run_id, seq);"
 	"CREATE TABLE IF NOT EXISTS caches (run_id INTEGER NOT NULL, name TEXT,"
 	" active_objs INTEGER, num_objs INTEGER, objsize INTEGER, objperslab INTEGER,"
-	" pagesperslab INTEGER, active_slabs INTEGER, num_slabs INTEGER, hostage_pages INTEGER);"
+	" pagesperslab INTEGER, active_slabs INTEGER, num_slabs INTEGER, hostage_pages INTEGER,"
+	" cached_empty_pages INTEGER);"
 	"CREATE INDEX IF NOT EXISTS caches_run ON caches (run_id);"
 	"CREATE TABLE IF NOT EXISTS frag (run_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
 	" internal_frag REAL, total_overhead REAL, largest_free_bytes INTEGER,"
-	" hostage_pages INTEGER, PRIMARY KEY (run_id, seq));"
+	" hostage_pages INTEGER, cached_empty_pages INTEGER, PRIMARY KEY (run_id, seq));"
 	"CREATE TABLE IF NOT EXISTS extfrag (run_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
 	" zone TEXT, ord INTEGER, unusable REAL, fragindex REAL);"
 	"CREATE INDEX IF NOT EXISTS extfrag_run ON extfrag (run_id, seq);"
 	"CREATE TABLE IF NOT EXISTS cache_samples (run_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
 	" name TEXT, active_objs INTEGER, num_objs INTEGER, objsize INTEGER,"
-	" pagesperslab INTEGER, num_slabs INTEGER, hostage_pages INTEGER);"
+	" pagesperslab INTEGER, num_slabs INTEGER, hostage_pages INTEGER, cached_empty_pages INTEGER);"
 	"CREATE INDEX IF NOT EXISTS cache_samples_run ON cache_samples (run_id, seq);"
 	"CREATE TABLE IF NOT EXISTS snapshots (run_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
 	" label TEXT, time_ns INTEGER, events INTEGER, granule INTEGER, nframes INTEGER,"
 	" used_granules INTEGER, owners BLOB, bitmap BLOB, PRIMARY KEY (run_id, seq));";
+
+/* Columns added after a table first shipped: databases made before get
+ * them with ALTER TABLE (appended last, as CREATE TABLE has them, so the
+ * positional INSERTs below fit both). */
+static const char *const added_columns[][2] = {
+	{ "caches", "cached_empty_pages" },
+	{ "frag", "cached_empty_pages" },
+	{ "cache_samples", "cached_empty_pages" },
+};
+
+static bool results_column_exists(sqlite3 *db, const char *table, const char *column)
+{
+	char sql[160];
+	sqlite3_stmt *st;
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s LIMIT 0", column, table);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_finalize(st);
+	return true;
+}
+
+static bool results_columns_add(sqlite3 *db, char **msg)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(added_columns); i++) {
+		const char *table = added_columns[i][0], *column = added_columns[i][1];
+		if (results_column_exists(db, table, column))
+			continue;
+		char sql[160];
+		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s INTEGER", table, column);
+		/* another process opening the same old file may have added it first */
+		if (sqlite3_exec(db, sql, NULL, NULL, msg) != SQLITE_OK && !results_column_exists(db, table, column))
+			return false;
+		sqlite3_free(*msg);
+		*msg = NULL;
+	}
+	return true;
+}
 
 static void results_exec(struct results *r, const char *sql)
 {
@@ -109,7 +147,7 @@ struct results *results_open(const char *path, char *err, size_t errlen)
 	sqlite3_busy_timeout(db, 120000);   /* parallel runs of `compare` share the file */
 	char *msg = NULL;
 	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+	    sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK || !results_columns_add(db, &msg)) {
 		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		sqlite3_close(db);
@@ -255,7 +293,7 @@ void results_buddy(struct results *r, int64_t run, uint64_t seq, int zone, int o
 
 void results_cache(struct results *r, int64_t run, const struct cache_info *ci)
 {
-	sqlite3_stmt *st = results_stmt(r, "INSERT INTO caches VALUES (?,?,?,?,?,?,?,?,?,?)");
+	sqlite3_stmt *st = results_stmt(r, "INSERT INTO caches VALUES (?,?,?,?,?,?,?,?,?,?,?)");
 	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_text(st, 2, ci->name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)ci->active_objs);
@@ -266,13 +304,14 @@ void results_cache(struct results *r, int64_t run, const struct cache_info *ci)
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)ci->active_slabs);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)ci->num_slabs);
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)ci->hostage_pages);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)ci->cached_empty_pages);
 	results_step(r, st);
 }
 
 void results_frag(struct results *r, int64_t run, uint64_t seq, double internal, double overhead,
-		  uint64_t largest_free_bytes, uint64_t hostage_pages)
+		  uint64_t largest_free_bytes, uint64_t hostage_pages, uint64_t cached_empty_pages)
 {
-	sqlite3_stmt *st = results_stmt(r, "INSERT OR REPLACE INTO frag VALUES (?,?,?,?,?,?)");
+	sqlite3_stmt *st = results_stmt(r, "INSERT OR REPLACE INTO frag VALUES (?,?,?,?,?,?,?)");
 	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
 	if (internal == internal)   /* NaN (A or F is 0: undefined) is stored as NULL */
@@ -281,6 +320,7 @@ void results_frag(struct results *r, int64_t run, uint64_t seq, double internal,
 		sqlite3_bind_double(st, 4, overhead);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)largest_free_bytes);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)hostage_pages);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)cached_empty_pages);
 	results_step(r, st);
 }
 
@@ -300,7 +340,7 @@ void results_extfrag(struct results *r, int64_t run, uint64_t seq, int zone, int
 
 void results_cache_sample(struct results *r, int64_t run, uint64_t seq, const struct cache_info *ci)
 {
-	sqlite3_stmt *st = results_stmt(r, "INSERT INTO cache_samples VALUES (?,?,?,?,?,?,?,?,?)");
+	sqlite3_stmt *st = results_stmt(r, "INSERT INTO cache_samples VALUES (?,?,?,?,?,?,?,?,?,?)");
 	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
 	sqlite3_bind_text(st, 3, ci->name, -1, SQLITE_TRANSIENT);
@@ -310,6 +350,7 @@ void results_cache_sample(struct results *r, int64_t run, uint64_t seq, const st
 	sqlite3_bind_int(st, 7, (int)ci->pagesperslab);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)ci->num_slabs);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)ci->hostage_pages);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)ci->cached_empty_pages);
 	results_step(r, st);
 }
 

@@ -38,9 +38,10 @@ void results_buddy(struct results *r, int64_t run, uint64_t seq, int zone, int o
 void results_cache(struct results *r, int64_t run, const struct cache_info *ci);
 
 /* Added by the metrics issue (sim/metrics.c writes these tables).
- * internal, overhead: NaN when undefined (A = 0, F = 0): stored as NULL. */
+ * internal, overhead: NaN when undefined (A = 0, F = 0): stored as NULL.
+ * hostage_pages, cached_empty_pages: sim/metrics.h's definition. */
 void results_frag(struct results *r, int64_t run, uint64_t seq, double internal, double overhead,
-		  uint64_t largest_free_bytes, uint64_t hostage_pages);
+		  uint64_t largest_free_bytes, uint64_t hostage_pages, uint64_t cached_empty_pages);
 /* unusable, fragindex: the kernel's x1000 integers divided by 1000
  * (fragindex -1 = "an allocation of this order would succeed"). */
 void results_extfrag(struct results *r, int64_t run, uint64_t seq, int zone, int order,

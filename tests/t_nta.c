@@ -207,26 +207,29 @@ static void t_fragmentation_test(void)
 }
 
 /* A free on another CPU waits in the owner's queue until the owner's next
- * operation; until then the chunks stay used. */
+ * operation; until then the chunks stay used, but the object has left
+ * A(t) at its free (a queued free is part of F - A, not of A). */
 static void t_deferred_free(void)
 {
 	struct sim *s = mk(64 * MIB, 2, false);
 	uint64_t a = sim_alloc(s, 100, 0, 0, 0, 0);   /* CPU 0's pool: 128 bytes */
 	uint64_t va = addr_of(s, a);
 	sim_free(s, a, 1);                             /* freed on CPU 1 */
-	CHECK_EQ(s->a->alloc_bytes, 128);              /* still held */
+	CHECK_EQ(s->a->alloc_bytes, 0);                /* no longer live: out of A at once */
+	CHECK_EQ(report_get(s, "nta_free_bytes"), 4096 - 128);   /* but the chunks are still held */
 	CHECK_EQ(report_get(s, "nta_deferred_frees"), 1);
 	CHECK_EQ(report_get(s, "nta_queued_frees"), 1);
 	uint64_t b = sim_alloc(s, 100, 0, 1, 0, 0);    /* CPU 1's own pool: another page */
 	CHECK(addr_of(s, b) >> 12 != va >> 12);
-	CHECK_EQ(s->a->alloc_bytes, 256);
+	CHECK_EQ(s->a->alloc_bytes, 128);
 	uint64_t c = sim_alloc(s, 100, 0, 0, 0, 0);    /* CPU 0 completes the free first */
 	CHECK_EQ(addr_of(s, c), va);                   /* and reuses the chunks */
 	CHECK_EQ(s->a->alloc_bytes, 256);
 	CHECK_EQ(report_get(s, "nta_queued_frees"), 0);
 	sim_free(s, c, 1);
 	sim_free(s, b, 0);                             /* CPU 0 queues b to CPU 1 */
-	CHECK_EQ(s->a->alloc_bytes, 128);              /* c's free completed at CPU 0's op */
+	CHECK_EQ(s->a->alloc_bytes, 0);                /* both frees leave A at once */
+	CHECK_EQ(report_get(s, "nta_free_bytes"), 2 * 4096 - 128);   /* c's chunks freed at CPU 0's op, b's queued */
 	CHECK_EQ(report_get(s, "nta_deferred_frees"), 3);
 	CHECK_EQ(report_get(s, "nta_queued_frees"), 1);
 	sim_reclaim(s);                                /* drains both queues */

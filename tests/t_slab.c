@@ -343,7 +343,7 @@ static void t_magazines(void)
 	CHECK_EQ(rep(s, "slab_slabs_grown"), 1);
 	CHECK_EQ(rep(s, "slab_objects_in_arrays"), 15);
 	struct cache_info ci = cache_row(s, "size-128");
-	CHECK_EQ(ci.active_objs, 16);    /* arrays count as active, as Linux's slabinfo */
+	CHECK_EQ(ci.active_objs, 1);     /* live objects only (allocator.h); Linux's slabinfo counted the 15 in the array too */
 	CHECK_EQ(ci.num_objs, 30);
 	CHECK_EQ(ci.objsize, 128);
 	CHECK_EQ(s->a->alloc_bytes, 128);

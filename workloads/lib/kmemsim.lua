@@ -282,7 +282,7 @@ local stat_fields = {
 	"failed_allocs", "page_allocs", "page_frees", "page_free_unknown", "page_failed",
 	"live_bytes", "live_objects", "peak_live_bytes", "peak_live_objects", "page_live_pages",
 	"peak_page_live_pages", "peak_footprint_bytes", "peak_alloc_bytes", "checks",
-	"footprint_bytes", "alloc_bytes", "meta_bytes", "free_pages", "now_ns",
+	"footprint_bytes", "alloc_bytes", "meta_bytes", "free_pages", "now_ns", "free_of_failed",
 }
 local stats_buf = ffi.new("struct kms_stats")
 
