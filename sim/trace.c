@@ -1375,12 +1375,17 @@ static int mtrace_line(struct trace_replay_state *st, struct slice l)
 		return malformed(st, "mtrace address is not hex: '%.*s'", show_len(a), a.p);
 	if (o == '+' || o == '>' || o == '!') {
 		struct slice sz = next_word(&p, l.e);
+		enum num_status ns = NUM_OK;
 		if (SLICE_EQ(sz, "0"))
 			size = 0;
-		else if (!parse_hex(sz, &size))
+		else if (sz.e - sz.p > 2 && sz.p[0] == '0' && sz.p[1] == 'x')
+			ns = num_parse(sz, &size);
+		else
+			ns = parse_hex(sz, &size) ? NUM_OK : NUM_BAD;
+		if (ns == NUM_BAD)
 			return malformed(st, "mtrace size is not hex: '%.*s'", show_len(sz), sz.p);
-		if (size > UINT32_MAX)
-			return malformed(st, "mtrace size too large: '%.*s'", show_len(sz), sz.p);
+		if (ns == NUM_RANGE || size > UINT32_MAX)
+			return malformed(st, "mtrace size too large (max 0xffffffff): '%.*s'", show_len(sz), sz.p);
 	}
 	struct slice rest = next_word(&p, l.e);
 	if (rest.p != rest.e)
@@ -1495,8 +1500,10 @@ int trace_replay(struct sim *s, const char *path, bool lenient,
 				st->fmt = FMT_MTRACE;
 			bad = st->fmt == FMT_MTRACE ? mtrace_line(st, l) : ftrace_line(st, l, indented);
 		}
+		/* a trace for sure: a kmem record read, or a format's header seen */
+		bool trace_known = st->recognised || st->fmt != FMT_UNKNOWN;
 		if (bad == 0) {
-			if (!lenient && ts->malformed && st->recognised) {
+			if (!lenient && ts->malformed && trace_known) {
 				/* it is a trace after all: its first bad line stops it */
 				snprintf(err, errlen, "%s:%llu: %s", path, (unsigned long long)first_bad, first_why);
 				rc = 2;
@@ -1504,7 +1511,7 @@ int trace_replay(struct sim *s, const char *path, bool lenient,
 			}
 			continue;
 		}
-		if (!lenient && st->recognised) {
+		if (!lenient && trace_known) {
 			snprintf(err, errlen, "%s:%llu: %s", path, (unsigned long long)ts->lines, st->why);
 			rc = 2;
 			break;

@@ -29,8 +29,9 @@ struct trace_stats {
 
 /*
  * Replay path into s. Returns 0 on success; on a malformed line (unless
- * lenient) or an unreadable file returns 2 with "FILE:LINE: reason" (or
- * "FILE: reason") in err. Progress goes to stderr when s->p->progress.
+ * lenient), an unreadable or corrupt file, or a file in which no line is a
+ * kmem record, returns 2 with "FILE:LINE: reason" (or "FILE: reason") in
+ * err. Progress goes to stderr when s->p->progress.
  */
 int trace_replay(struct sim *s, const char *path, bool lenient,
 		 struct trace_stats *ts, char *err, size_t errlen);
