@@ -65,7 +65,8 @@
  *    twice (the simulated back end builds its own slabs for the same
  *    objects). So, unless --replay-own-slab, they are set aside: counted,
  *    not replayed. The rule follows Linux 6.18 mm/slub.c and
- *    include/linux/gfp_types.h:
+ *    include/linux/gfp_types.h, checked against perf recordings of a
+ *    6.18.44 kernel (tests/data/perf-6.18-*):
  *  a. A new-slab page. new_slab() keeps the caller's flags & (GFP_RECLAIM_MASK
  *     | GFP_CONSTRAINT_MASK); allocate_slab() adds s->allocflags (__GFP_COMP,
  *     and __GFP_RECLAIMABLE, GFP_DMA or GFP_DMA32 by cache), __GFP_NOWARN
@@ -126,7 +127,8 @@
  *  be placed in the slab page it came from: the rule is the signature and
  *  the sequence, no address correlation. It misses a slab page whose first
  *  try failed (the fallback at the minimum order has the caller's flags),
- *  order-0 slab pages of kernels before __GFP_COMP was always set (5.x),
+ *  order-0 slab pages of older kernels that set __GFP_COMP only above
+ *  order 0,
  *  gfp names other than 6.18's (GFP_NOWAIT is read as 6.18 defines it,
  *  with __GFP_NOWARN), bulk and sheaf refills not followed by a traced
  *  allocation, and an interrupt's kmem event between a page and its
