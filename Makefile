@@ -8,7 +8,7 @@
 #   make deps     install missing Debian packages (as root) or say how
 
 CC      ?= cc
-PKGS    := luajit libluajit-5.1-dev libsqlite3-dev sqlite3 gnuplot-nox xz-utils pkg-config
+PKGS    := luajit libluajit-5.1-dev libsqlite3-dev sqlite3 gnuplot-nox xz-utils zstd pkg-config
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wwrite-strings -Wundef -Wformat=2 -Wvla \
            -Wno-missing-field-initializers

@@ -12,6 +12,7 @@
 #include "luaw.h"
 #include "params.h"
 #include "plot.h"
+#include "results.h"
 #include "trace.h"
 #include "../allocators/allocator.h"
 
@@ -35,7 +36,8 @@ static const char usage[] =
 "\n"
 "run options:\n"
 "  --allocator NAME      buddy, zone, slab, slub, slob, nta (default slub)\n"
-"  --trace FILE          ftrace kmem events, trace-cmd report, or glibc mtrace (.xz ok)\n"
+"  --trace FILE          ftrace kmem events, trace-cmd report, perf script, or glibc\n"
+"                        mtrace (xz, gzip, zstd ok)\n"
 "  --mem SIZE            modelled RAM, 16M..1T (default 512M)\n"
 "  --cpus N              simulated CPUs (default 2)\n"
 "  --seed S              random seed (default 1)\n"
@@ -47,6 +49,8 @@ static const char usage[] =
 "  --check-every N       run the invariant checkers every N events (tests use 1)\n"
 "  --lenient             count and skip malformed trace lines instead of stopping\n"
 "  --no-page-events      ignore mm_page_alloc/mm_page_free events\n"
+"  --replay-own-slab     also replay the traced kernel's own slab pages, kmalloc_large\n"
+"                        pages and slab metadata (default: set aside and counted)\n"
 "  --slabinfo            print a /proc/slabinfo-style table at the end\n"
 "  --quiet               no summary on stdout\n"
 "  --progress, --no-progress   progress line on stderr (default: when a tty)\n"
@@ -63,7 +67,7 @@ static const char usage[] =
 enum {
 	OPT_TRACE = 256, OPT_MEM, OPT_CPUS, OPT_SEED, OPT_DB, OPT_NODB, OPT_STUDY,
 	OPT_SAMPLE_EVERY, OPT_SAMPLE_NS, OPT_SNAPSHOT_EVERY, OPT_CHECK_EVERY, OPT_LENIENT,
-	OPT_NO_PAGE_EVENTS, OPT_SLABINFO, OPT_QUIET, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_SET,
+	OPT_NO_PAGE_EVENTS, OPT_REPLAY_OWN_SLAB, OPT_SLABINFO, OPT_QUIET, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_SET,
 	OPT_MAX_ORDER, OPT_RESERVE, OPT_NO_MERGE, OPT_SLUB_MIN_OBJECTS, OPT_SLUB_MAX_ORDER,
 	OPT_ZONE_MAP, OPT_NTA_RELEASE, OPT_NTA_CHUNK, OPT_BACKING, OPT_PT_LEVELS, OPT_PT_RESERVE,
 	OPT_SIZE, OPT_HELP,
@@ -84,6 +88,7 @@ static const struct option long_opts[] = {
 	{ "check-every", required_argument, NULL, OPT_CHECK_EVERY },
 	{ "lenient", no_argument, NULL, OPT_LENIENT },
 	{ "no-page-events", no_argument, NULL, OPT_NO_PAGE_EVENTS },
+	{ "replay-own-slab", no_argument, NULL, OPT_REPLAY_OWN_SLAB },
 	{ "slabinfo", no_argument, NULL, OPT_SLABINFO },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
@@ -163,6 +168,7 @@ static int parse_run_options(int argc, char **argv, struct params *p, uint32_t *
 		case OPT_CHECK_EVERY: p->check_every = (unsigned)num_arg("--check-every", optarg); break;
 		case OPT_LENIENT: p->lenient = true; break;
 		case OPT_NO_PAGE_EVENTS: p->page_events = false; break;
+		case OPT_REPLAY_OWN_SLAB: p->replay_own_slab = true; break;
 		case OPT_SLABINFO: p->slabinfo = true; break;
 		case OPT_QUIET: p->quiet = true; break;
 		case OPT_PROGRESS: p->progress = true; break;
@@ -238,6 +244,17 @@ static void print_slabinfo_row(void *ctx, const struct cache_info *ci)
 		(unsigned long long)ci->shared_avail);
 }
 
+static void trace_summary_line(void *ctx, const char *key, double v)
+{
+	fprintf(ctx, "%s: %.0f\n", key, v);
+}
+
+static void trace_stat_row(void *ctx, const char *key, double v)
+{
+	struct sim *s = ctx;
+	results_stat(s->res, s->run_id, key, v);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct params p;
@@ -254,6 +271,12 @@ static int cmd_run(int argc, char **argv)
 		usage_error("%s: cannot read the trace", p.trace);
 	if (p.script && access(p.script, R_OK) != 0)
 		usage_error("%s: cannot read the script", p.script);
+	/* inputs named as what they are */
+	if (p.script && trace_sniff_file(p.script) == TRACE_SNIFF_TRACE)
+		usage_error("%s looks like a kmem trace, not a Lua script: use --trace %s", p.script, p.script);
+	if (p.trace && strcmp(p.trace, "-") != 0 && trace_sniff_file(p.trace) == TRACE_SNIFF_LUA)
+		usage_error("%s looks like a Lua script, not a kmem trace: run it as `kmemsim run %s`",
+			    p.trace, p.trace);
 
 	char err[512] = "";
 	struct sim *s = sim_create(&p, err, sizeof(err));
@@ -269,6 +292,8 @@ static int cmd_run(int argc, char **argv)
 		rc = luaw_run(s, p.script, err, sizeof(err));
 	if (rc == 0)
 		sim_drain(s);
+	if (p.trace && s->res)   /* the trace's counts, set-aside ones too, stay with the run */
+		trace_stats_report(&ts, trace_stat_row, s);
 	if (rc != 0) {
 		snprintf(s->failmsg, sizeof(s->failmsg), "%s", err);
 		if (s->progress_shown)
@@ -279,9 +304,7 @@ static int cmd_run(int argc, char **argv)
 	if (!p.quiet) {
 		if (p.trace) {
 			printf("trace_format: %s\n", ts.format ? ts.format : "unknown");
-			printf("trace_lines: %llu\ntrace_other_events: %llu\ntrace_malformed: %llu\n",
-			       (unsigned long long)ts.lines, (unsigned long long)ts.other,
-			       (unsigned long long)ts.malformed);
+			trace_stats_report(&ts, trace_summary_line, stdout);
 		}
 		sim_summary(s, stdout);
 	}

@@ -30,12 +30,12 @@ char *params_describe(const struct params *p)
 	char *buf = xmalloc(cap);
 	int n = snprintf(buf, cap,
 		"allocator=%s mem=%llu max_order=%u cpus=%u seed=%llu sample_every=%llu sample_ns=%llu "
-		"snapshot_every=%llu page_events=%d no_merge=%d slub_min_objects=%u slub_max_order=%u "
+		"snapshot_every=%llu page_events=%d replay_own_slab=%d no_merge=%d slub_min_objects=%u slub_max_order=%u "
 		"zone_map=%llu nta_release=%d nta_chunk=%u backing=%s pt_levels=%u pt_reserve=%u",
 		p->allocator, (unsigned long long)p->mem.mem_bytes, p->mem.max_order, p->cpus,
 		(unsigned long long)p->seed, (unsigned long long)p->sample_every,
 		(unsigned long long)p->sample_ns, (unsigned long long)p->snapshot_every,
-		p->page_events, p->no_merge, p->slub_min_objects, p->slub_max_order,
+		p->page_events, p->replay_own_slab, p->no_merge, p->slub_min_objects, p->slub_max_order,
 		(unsigned long long)p->zone_map_bytes, p->nta_release, p->nta_chunk,
 		p->backing == BACKING_MAPPED ? "mapped" : "direct", p->pt_levels, p->pt_reserve);
 	for (unsigned i = 0; i < p->mem.nreserved && n > 0 && (size_t)n < cap; i++)

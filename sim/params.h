@@ -28,6 +28,8 @@ struct params {
 	unsigned check_every;       /* run the invariant checkers every N events (0 = off) */
 	bool     lenient;           /* count and skip malformed trace lines */
 	bool     page_events;       /* replay mm_page_alloc/free (default on) */
+	bool     replay_own_slab;   /* replay the traced kernel's own slab pages and
+				     * slab metadata too (default: set aside, trace.c) */
 	bool     slabinfo;          /* print the per-cache table at the end */
 	bool     quiet;             /* no summary on stdout */
 	bool     progress;          /* progress line on stderr (default: if tty) */

@@ -1,8 +1,10 @@
 /*
  * trace.h - replay recorded allocation traces: Linux ftrace kmem events
- * (current and old formats, raw trace text and `trace-cmd report`) and
- * glibc mtrace. The format is recognised by content; .xz files are read
- * through `xz -dc`.
+ * (current and old formats, raw trace text, `trace-cmd report` and `perf
+ * script`) and glibc mtrace. The format is recognised by content; xz, gzip
+ * and zstd files (told by their magic bytes) are read through `xz -dc`,
+ * `gzip -dc` and `zstd -dc`. By default the traced kernel's own slab pages
+ * and slab metadata allocations are set aside, not replayed (trace.c).
  */
 #ifndef KMS_TRACE_H
 #define KMS_TRACE_H
@@ -17,16 +19,43 @@ struct trace_stats {
 	uint64_t other;        /* well-formed events of other kinds, skipped */
 	uint64_t malformed;    /* malformed lines skipped (--lenient) */
 	uint64_t cache_fallback; /* cache allocs sent to kmalloc: back end refused the cache */
-	const char *format;    /* "ftrace", "trace-cmd", "mtrace" */
+	/* Set aside, not replayed (the traced allocator's own; trace.c rule 4): */
+	uint64_t own_slab_pages, own_slab_page_frees;   /* SLUB's new-slab pages */
+	uint64_t own_large_pages, own_large_page_frees; /* pages of kmalloc_large */
+	uint64_t own_meta_allocs, own_meta_frees;       /* slab-internal metadata objects */
+	uint64_t own_dup_kmallocs;   /* second traces of one large kmalloc */
+	const char *format;    /* "ftrace", "trace-cmd", "perf-script", "mtrace" */
 };
 
 /*
  * Replay path into s. Returns 0 on success; on a malformed line (unless
- * lenient) or an unreadable file returns 2 with "FILE:LINE: reason" (or
- * "FILE: reason") in err. Progress goes to stderr when s->p->progress.
+ * lenient), an unreadable or corrupt file, or a file in which no line is a
+ * kmem record, returns 2 with "FILE:LINE: reason" (or "FILE: reason") in
+ * err. Progress goes to stderr when s->p->progress.
  */
 int trace_replay(struct sim *s, const char *path, bool lenient,
 		 struct trace_stats *ts, char *err, size_t errlen);
+
+/* Every trace_* summary key of ts but trace_format, as fn(ctx, key, value). */
+void trace_stats_report(const struct trace_stats *ts,
+			void (*fn)(void *ctx, const char *key, double v), void *ctx);
+
+/* What a file looks like from its first bytes (for `kmemsim run`'s input
+ * checks): a kmem trace (xz/gzip/zstd magic, an ftrace or trace-cmd header,
+ * an event line, glibc mtrace's "= Start"), a Lua script (named *.lua, or a
+ * first line that only Lua starts with: "--", "local ", "function ",
+ * "require"), or neither (unreadable files too). */
+enum trace_sniff { TRACE_SNIFF_OTHER, TRACE_SNIFF_TRACE, TRACE_SNIFF_LUA };
+enum trace_sniff trace_sniff_file(const char *path);
+
+/* Linux's gfp bits (the 4.14..6.18 layout of include/linux/gfp_types.h,
+ * TRACE_GFP_* in trace.c) of a trace's gfp_flags text: names as
+ * show_gfp_flags prints them ("GFP_NOFS|__GFP_NOWARN") or a number
+ * ("0x152c4a"). *unknown is set when a name is not Linux 6.18's. */
+uint32_t trace_gfp_bits(const char *s, size_t len, bool *unknown);
+
+/* SLUB's new-slab signature (trace.c rule 4a) of a page allocation's gfp. */
+bool trace_gfp_is_slab_page(uint32_t bits, bool unknown);
 
 /* Zone modifiers (GFP_DMA, GFP_DMA32) of a trace's gfp_flags text:
  * "GFP_KERNEL|__GFP_DMA", or a number "0x4" (Linux's bit values). */
