@@ -767,6 +767,7 @@ static int plot_main(const struct plot_opts *o)
 		fprintf(stderr, "kmemsim plot: %s: no such database\n", o->db);
 		return 2;
 	}
+	results_reap(o->db);   /* runs whose process died: abandoned, not running */
 	if (sqlite3_open_v2(o->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		fprintf(stderr, "kmemsim plot: %s: %s\n", o->db, sqlite3_errmsg(db));
 		sqlite3_close(db);
@@ -1082,6 +1083,7 @@ int cmd_compare(int argc, char **argv)
 	free(pass);
 
 	/* ranked table */
+	results_reap(db);
 	sqlite3 *sdb = NULL;
 	if (sqlite3_open_v2(db, &sdb, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		fprintf(stderr, "kmemsim compare: %s: %s\n", db, sqlite3_errmsg(sdb));

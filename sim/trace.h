@@ -24,6 +24,8 @@ struct trace_stats {
  * Replay path into s. Returns 0 on success; on a malformed line (unless
  * lenient) or an unreadable file returns 2 with "FILE:LINE: reason" (or
  * "FILE: reason") in err. Progress goes to stderr when s->p->progress.
+ * When the run is stopped (sim_stopped: a signal, a limit) it stops
+ * reading and returns 0.
  */
 int trace_replay(struct sim *s, const char *path, bool lenient,
 		 struct trace_stats *ts, char *err, size_t errlen);
