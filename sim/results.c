@@ -14,8 +14,9 @@
  *              index and fragmentation index, as debugfs prints them
  *   cache_samples  per-cache slab state every few samples
  *   snapshots  page-bitmap snapshots: owner and granule-use RLE blobs
- * Undefined values (NaN) are stored as NULL. Databases made before runs
- * had host, pid and pid_start get the columns on first open (ALTER TABLE).
+ * Undefined values (NaN) are stored as NULL. Databases made before a
+ * column was added (columns_added[]: runs.host, pid, pid_start) get it on
+ * first open (ALTER TABLE).
  *
  * How rows are written (DESIGN.md "Results database": any number of
  * processes share one file, none holds the write lock while it simulates,
@@ -127,9 +128,11 @@ static const char schema[] =
 	" label TEXT, time_ns INTEGER, events INTEGER, granule INTEGER, nframes INTEGER,"
 	" used_granules INTEGER, owners BLOB, bitmap BLOB, PRIMARY KEY (run_id, seq));";
 
-/* Columns added to runs after its first version: name and type. */
-static const char *const runs_added[][2] = {
-	{ "host", "TEXT" }, { "pid", "INTEGER" }, { "pid_start", "INTEGER" },
+/* Columns added to a table after its first version (table, column, type):
+ * an older file gets them by ALTER TABLE when it is opened, before the
+ * buffer's shadows copy the tables' columns. */
+static const char *const columns_added[][3] = {
+	{ "runs", "host", "TEXT" }, { "runs", "pid", "INTEGER" }, { "runs", "pid_start", "INTEGER" },
 };
 
 static const char *const status_names[] = {
@@ -469,10 +472,11 @@ struct results *results_open(const char *path, char *err, size_t errlen)
 		rc = results_lock(db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
-	for (size_t i = 0; i < ARRAY_SIZE(runs_added) && rc == SQLITE_OK; i++)
-		if (!results_has_column(db, "runs", runs_added[i][0])) {
-			char sql[128];
-			snprintf(sql, sizeof(sql), "ALTER TABLE runs ADD COLUMN %s %s", runs_added[i][0], runs_added[i][1]);
+	for (size_t i = 0; i < ARRAY_SIZE(columns_added) && rc == SQLITE_OK; i++)
+		if (!results_has_column(db, columns_added[i][0], columns_added[i][1])) {
+			char sql[160];
+			snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", columns_added[i][0],
+				 columns_added[i][1], columns_added[i][2]);
 			rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 		}
 	if (rc == SQLITE_OK)
