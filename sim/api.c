@@ -136,6 +136,7 @@ void kms_reclaim(void) { if (api_sim) sim_reclaim(api_sim); }
 uint32_t kms_cpus(void) { return api_sim ? api_sim->p->cpus : 1; }
 uint64_t kms_seed(void) { return api_sim ? api_sim->p->seed : 0; }
 const char *kms_allocator(void) { return api_sim ? api_sim->a->ops->name : ""; }
+int32_t kms_stopped(void) { return api_sim && sim_stopped(api_sim); }
 
 void kms_stats(struct kms_stats *out)
 {

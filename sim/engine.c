@@ -47,11 +47,20 @@
  *    table order and heap order depend only on the inputs. Same inputs ->
  *    identical rows in results.db (apart from run ids and wall-clock
  *    timestamps).
+ *
+ * 8. Stopping. A run ends when its input ends, or earlier by sim_stop: a
+ *    signal (SIGINT, SIGTERM: the handler only sets sim_signal, which the
+ *    per-event path looks at), a write error of the results store (seen
+ *    after each sample), or a limit. From then on events are ignored and
+ *    time stands still, so the partial results sim_finish records are the
+ *    state at one event boundary, under status interrupted or failed.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 #include "engine.h"
@@ -117,6 +126,11 @@ struct sim *sim_create(const struct params *p, char *err, size_t errlen)
 			return NULL;
 		}
 		s->run_id = results_run_begin(s->res, p, p->trace ? p->trace : p->script);
+		if (s->run_id < 0) {
+			snprintf(err, errlen, "%s: cannot record the run: %s", p->db, results_error(s->res));
+			sim_destroy(s);
+			return NULL;
+		}
 	}
 	s->metrics = metrics_create(s);
 	return s;
@@ -345,7 +359,7 @@ static void sim_after_event(struct sim *s);
 /* Move time to t, running every scheduled free due by then. */
 static void sim_time_to(struct sim *s, uint64_t t)
 {
-	while (s->ntimers && s->timers[0].when <= t) {
+	while (s->ntimers && s->timers[0].when <= t && s->stop == RUN_RUNNING) {
 		struct timed d = timers_pop(s);
 		if (d.when > s->now)
 			s->now = d.when;
@@ -353,6 +367,8 @@ static void sim_time_to(struct sim *s, uint64_t t)
 		sim_do_free(s, d.key, d.cpu);
 		sim_after_event(s);
 	}
+	if (s->stop != RUN_RUNNING)
+		return;
 	if (t > s->now)
 		s->now = t;
 	if (s->p->sample_ns && s->now >= s->next_sample_ns) {
@@ -394,15 +410,21 @@ static void sim_after_event(struct sim *s)
 	}
 	if (s->p->progress && (s->st.events & 0xffff) == 0)
 		sim_progress(s);
+	if (__builtin_expect(sim_signal != 0, 0))
+		sim_signal_stop(s);
 }
 
 void sim_sample(struct sim *s)
 {
 	metrics_sample(s);
+	if (s->res && results_error(s->res))
+		sim_stop(s, RUN_FAILED, "%s: %s: the run's results are incomplete", s->p->db, results_error(s->res));
 }
 
 void sim_event(struct sim *s, const struct event *ev)
 {
+	if (__builtin_expect(s->stop != RUN_RUNNING, 0))
+		return;
 	if (ev->time_ns > s->now || s->ntimers)
 		sim_time_to(s, ev->time_ns);
 	s->st.events++;
@@ -430,6 +452,8 @@ void sim_event(struct sim *s, const struct event *ev)
 uint64_t sim_alloc(struct sim *s, uint32_t size, int cache, unsigned cpu, unsigned gfp,
 		   uint64_t lifetime_ns)
 {
+	if (__builtin_expect(s->stop != RUN_RUNNING, 0))
+		return 0;
 	if (s->ntimers && s->timers[0].when <= s->now)
 		sim_time_to(s, s->now);
 	uint64_t key = s->next_handle++;
@@ -445,6 +469,8 @@ uint64_t sim_alloc(struct sim *s, uint32_t size, int cache, unsigned cpu, unsign
 
 void sim_free(struct sim *s, uint64_t key, unsigned cpu)
 {
+	if (__builtin_expect(s->stop != RUN_RUNNING, 0))
+		return;
 	s->st.events++;
 	sim_do_free(s, key, cpu < s->p->cpus ? cpu : cpu % s->p->cpus);
 	sim_after_event(s);
@@ -457,8 +483,61 @@ void sim_advance(struct sim *s, uint64_t ns)
 
 void sim_drain(struct sim *s)
 {
-	while (s->ntimers)
+	while (s->ntimers && s->stop == RUN_RUNNING)
 		sim_time_to(s, s->timers[0].when);
+}
+
+/* ---- stopping ---- */
+
+volatile sig_atomic_t sim_signal;
+
+static void sim_signal_handler(int sig)
+{
+	if (sim_signal) {          /* a second signal while stopping: die of it */
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	sim_signal = sig;
+}
+
+void sim_signals_catch(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sim_signal_handler;
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: a read blocked on a quiet pipe (--trace -) returns
+	 * EINTR, and the reader sees the stop. A signal ignored on entry
+	 * (SIGINT of a background job of a script) stays ignored. */
+	static const int sigs[] = { SIGINT, SIGTERM };
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+		struct sigaction old;
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+void sim_stop(struct sim *s, enum run_status status, const char *fmt, ...)
+{
+	if (s->stop != RUN_RUNNING && !(status == RUN_FAILED && s->stop == RUN_INTERRUPTED))
+		return;
+	s->stop = status;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->failmsg, sizeof(s->failmsg), fmt, ap);
+	va_end(ap);
+}
+
+void sim_signal_stop(struct sim *s)
+{
+	int sig = sim_signal;
+	if (!sig || s->stop != RUN_RUNNING)
+		return;
+	s->stop_signal = sig;
+	sim_stop(s, RUN_INTERRUPTED, "interrupted by %s at event %llu (simulated time %llu ns)",
+		 sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal",
+		 (unsigned long long)s->st.events, (unsigned long long)s->now);
 }
 
 void sim_reclaim(struct sim *s)
@@ -564,15 +643,22 @@ static void cache_row(void *ctx, const struct cache_info *ci)
 	results_cache(s->res, s->run_id, ci);
 }
 
-void sim_finish(struct sim *s, bool ok)
+enum run_status sim_finish(struct sim *s, enum run_status status)
 {
 	if (s->progress_shown)
 		fputc('\n', stderr);
+	if (s->stop != RUN_RUNNING && (status == RUN_OK || s->stop == RUN_FAILED))
+		status = s->stop;
 	metrics_finish(s);
 	if (!s->res)
-		return;
+		return status;
 	sim_report(s, stat_row, s);
 	if (s->a->ops->caches)
 		s->a->ops->caches(s->a, cache_row, s);
-	results_run_end(s->res, s->run_id, ok ? "ok" : "failed", ok ? NULL : s->failmsg);
+	if (!results_run_end(s->res, s->run_id, status, status == RUN_OK ? NULL : s->failmsg)) {
+		status = RUN_FAILED;
+		snprintf(s->failmsg, sizeof(s->failmsg), "%s: %s: the run's results are incomplete",
+			 s->p->db, results_error(s->res));
+	}
+	return status;
 }

@@ -5,11 +5,13 @@
 #ifndef KMS_ENGINE_H
 #define KMS_ENGINE_H
 
+#include <signal.h>
 #include <stdio.h>
 #include "base.h"
 #include "params.h"
 #include "physmem.h"
 #include "objtab.h"
+#include "results.h"
 #include "rng.h"
 
 struct allocator;
@@ -84,7 +86,9 @@ struct sim {
 	struct timed     *timers;
 	size_t            ntimers, timers_cap;
 	uint64_t          next_handle;  /* handles for sources without keys (Lua) */
-	char              failmsg[512]; /* why the run failed, if it did */
+	char              failmsg[512]; /* why the run failed or stopped, if it did */
+	enum run_status   stop;         /* RUN_RUNNING, or why the run stopped (sim_stop) */
+	int               stop_signal;  /* the signal that stopped it, 0 = none */
 	uint64_t          next_tick;    /* next back-end tick (simulated ns) */
 	uint64_t          next_sample_ns; /* next time-based sample (--sample-ns) */
 	uint64_t          next_check;   /* event count of the next invariant check */
@@ -130,9 +134,40 @@ uint64_t sim_footprint_bytes(const struct sim *s);
  * number and time (a broken invariant is a bug, not a result). */
 void sim_check(struct sim *s);
 
+/*
+ * Stopping a run. sim_stop ends it at the next event boundary: every event
+ * after it is ignored (sim_event, sim_alloc, sim_free do nothing, time
+ * stands still), the trace reader and the Lua API see sim_stopped() and
+ * return, and sim_finish records the partial results under status
+ * (RUN_INTERRUPTED for a signal or a limit, RUN_FAILED for a write error)
+ * with the message. The first stop wins, except that a failure replaces
+ * an interruption.
+ */
+void sim_stop(struct sim *s, enum run_status status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The signal SIGINT or SIGTERM that arrived, 0 if none: set by the
+ * handlers of sim_signals_catch, looked at on the per-event path. */
+extern volatile sig_atomic_t sim_signal;
+/* Catch SIGINT and SIGTERM: the run stops as interrupted at the next event
+ * boundary. A second one while stopping kills at once. */
+void sim_signals_catch(void);
+void sim_signal_stop(struct sim *s);
+
+/* Has the run been stopped? (A signal that arrived stops it now.) */
+static inline bool sim_stopped(struct sim *s)
+{
+	if (__builtin_expect(sim_signal != 0, 0) && s->stop == RUN_RUNNING)
+		sim_signal_stop(s);
+	return s->stop != RUN_RUNNING;
+}
+
 /* End the run: final sample, per-cache tables and summary to results.db,
- * run row marked ok or failed (with failmsg). */
-void sim_finish(struct sim *s, bool ok);
+ * and the run row's status: status (RUN_OK when the input ended, or
+ * RUN_FAILED with failmsg set) unless sim_stop stopped the run, whose
+ * status then wins; a write error makes it RUN_FAILED. Returns the final
+ * status (main.c turns it into the exit status). */
+enum run_status sim_finish(struct sim *s, enum run_status status);
 
 /* Print the run summary ("key: value" per line). */
 void sim_summary(struct sim *s, FILE *out);

@@ -60,6 +60,10 @@ uint32_t kms_cpus(void);
 uint64_t kms_seed(void);
 /* Name of the back end under test. */
 const char *kms_allocator(void);
+/* 1 when the run has been stopped (SIGINT, SIGTERM, a limit, a write
+ * error): the engine ignores every event from then on, kms_alloc returns
+ * 0, and the library ends the script (luaw.c records the partial run). */
+int32_t kms_stopped(void);
 
 /* A result of the script's own, stored in results.db's run_stats as
  * "script_KEY" (no-op without a database). */

@@ -15,7 +15,9 @@
  *  - at the end runs the library's finish step (pending sim.after
  *    callbacks, a --set key the script never declared).
  * A Lua error returns 2 with the message; what was recorded so far stays
- * (main.c marks the run failed and keeps its rows).
+ * (main.c marks the run failed and keeps its rows). A stopped run (a
+ * signal: the library raises its stop object when kms_stopped() says so)
+ * returns 0; the engine's status says interrupted.
  *
  * `kmemsim describe` runs the script in describe mode: sim.declare prints
  * the description and parameters and stops the script there, so nothing
@@ -205,14 +207,14 @@ static lua_State *luaw_open(const char *script, bool describe, char *err, size_t
 }
 
 /* require("kmemsim")[name]() */
-static bool luaw_call_lib(lua_State *L, const char *name, char *err, size_t errlen)
+static bool luaw_call_lib(lua_State *L, const char *name, char *err, size_t errlen, bool *stopped)
 {
 	lua_getglobal(L, "require");
 	lua_pushstring(L, "kmemsim");
 	lua_call(L, 1, 1);
 	lua_getfield(L, -1, name);
 	lua_remove(L, -2);
-	return luaw_pcall(L, 0, 0, err, errlen, NULL);
+	return luaw_pcall(L, 0, 0, err, errlen, stopped);
 }
 
 int luaw_run(struct sim *s, const char *script, char *err, size_t errlen)
@@ -223,12 +225,16 @@ int luaw_run(struct sim *s, const char *script, char *err, size_t errlen)
 		kms_api_bind(NULL, NULL);
 		return 2;
 	}
-	bool ok = false;
+	bool ok = false, stopped = false;
 	if (luaL_loadfile(L, script) != 0) {
 		snprintf(err, errlen, "%s", lua_tostring(L, -1));
-	} else if (luaw_pcall(L, 0, 0, err, errlen, NULL)) {
-		ok = luaw_call_lib(L, "_finish", err, errlen);
+	} else if (luaw_pcall(L, 0, 0, err, errlen, &stopped)) {
+		ok = luaw_call_lib(L, "_finish", err, errlen, &stopped);
 	}
+	/* The library's stop error: the run was stopped (a signal, a limit),
+	 * not broken; the engine holds its status. */
+	if (!ok && stopped && sim_stopped(s))
+		ok = true;
 	lua_close(L);
 	kms_api_bind(NULL, NULL);
 	return ok ? 0 : 2;
@@ -255,7 +261,7 @@ int luaw_describe(const char *script, FILE *out)
 		rc = 2;
 	} else if (luaw_pcall(L, 0, 0, err, sizeof(err), &stopped)) {
 		/* The script never declared anything. */
-		if (!luaw_call_lib(L, "_describe", err, sizeof(err))) {
+		if (!luaw_call_lib(L, "_describe", err, sizeof(err), NULL)) {
 			fprintf(stderr, "kmemsim: %s\n", err);
 			rc = 2;
 		}

@@ -61,8 +61,9 @@ static const char usage[] =
 "  --zone-map SIZE (zone, default 12M), --nta-release, --nta-chunk N,\n"
 "  --backing direct|mapped, --pt-levels 4|5, --pt-reserve N (pages)\n"
 "\n"
-"exit status: 0 ok, 1 the run failed (its row is kept, marked failed),\n"
-"2 bad usage or malformed input.\n";
+"exit status: 0 ok, 1 the run failed (its row is kept, marked failed; also when\n"
+"results.db could not be written), 2 bad usage or malformed input, 130/143 the run\n"
+"was stopped by SIGINT/SIGTERM (its row is marked interrupted, partial results kept).\n";
 
 enum {
 	OPT_TRACE = 256, OPT_MEM, OPT_CPUS, OPT_SEED, OPT_DB, OPT_NODB, OPT_STUDY,
@@ -259,6 +260,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct params p;
 	params_init(&p);
+	p.db = "results.db";   /* the command line's default; params_init's is none */
 	int first = parse_run_options(argc, argv, &p, NULL);
 	if (first < argc) {
 		if (p.trace || first + 1 < argc)
@@ -279,6 +281,7 @@ static int cmd_run(int argc, char **argv)
 			    p.trace, p.trace);
 
 	char err[512] = "";
+	sim_signals_catch();   /* before the run row exists: a signal then stops it at once */
 	struct sim *s = sim_create(&p, err, sizeof(err));
 	if (!s) {
 		fprintf(stderr, "kmemsim: %s\n", err);
@@ -290,7 +293,7 @@ static int cmd_run(int argc, char **argv)
 		rc = trace_replay(s, p.trace, p.lenient, &ts, err, sizeof(err));
 	else
 		rc = luaw_run(s, p.script, err, sizeof(err));
-	if (rc == 0)
+	if (rc == 0 && !sim_stopped(s))   /* a signal may have cut the input short */
 		sim_drain(s);
 	if (p.trace && s->res)   /* the trace's counts, set-aside ones too, stay with the run */
 		trace_stats_report(&ts, trace_stat_row, s);
@@ -300,7 +303,16 @@ static int cmd_run(int argc, char **argv)
 			fputc('\n', stderr);
 		fprintf(stderr, "kmemsim: %s\n", err);
 	}
-	sim_finish(s, rc == 0);
+	enum run_status status = sim_finish(s, rc == 0 ? RUN_OK : RUN_FAILED);
+	if (status == RUN_FAILED && rc == 0) {
+		fprintf(stderr, "kmemsim: %s\n", s->failmsg);   /* a write error */
+		rc = 1;
+	} else if (status == RUN_INTERRUPTED) {
+		fprintf(stderr, "kmemsim: %s%s\n", s->failmsg, p.db ? "; partial results kept" : "");
+		/* a signal: the shell's convention, 128 + its number; a limit
+		 * (another issue) may choose its own */
+		rc = s->stop_signal ? 128 + s->stop_signal : 1;
+	}
 	if (!p.quiet) {
 		if (p.trace) {
 			printf("trace_format: %s\n", ts.format ? ts.format : "unknown");

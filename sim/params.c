@@ -11,7 +11,7 @@ void params_init(struct params *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->allocator = "slub";
-	p->db = "results.db";
+	p->db = NULL;   /* no database; `kmemsim run` defaults to results.db (main.c) */
 	physmem_config_init(&p->mem, 512 * MIB);
 	p->cpus = 2;
 	p->seed = 1;

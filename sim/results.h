@@ -1,11 +1,14 @@
 /*
  * results.h - the SQLite results database (results.db by default).
  *
- * A run is one row of `runs` with its full configuration; its summary
- * (run_stats), time series (samples, buddy), per-cache tables (caches) and
- * snapshots hang off it by run_id. Rows are written in batched
- * transactions; a run that fails is marked failed, never left posing as
- * whole. The schema is in results.c.
+ * A run is one row of `runs` with its full configuration and the host and
+ * process that run it; its summary (run_stats), time series (samples,
+ * buddy), per-cache tables (caches) and snapshots hang off it by run_id.
+ * Rows are buffered in memory and moved into the file in short
+ * transactions, so any number of processes can share one file; no lock is
+ * held while a run simulates. A write error is sticky: the run is marked
+ * failed, never left posing as whole. The schema and the rules are in
+ * results.c.
  */
 #ifndef KMS_RESULTS_H
 #define KMS_RESULTS_H
@@ -17,14 +20,44 @@ struct params;
 struct cache_info;
 typedef struct sqlite3 sqlite3;
 
+/* A run's status, as stored in runs.status (DESIGN.md "Results database"). */
+enum run_status {
+	RUN_RUNNING,       /* being written, or its process died (see abandoned) */
+	RUN_OK,            /* complete */
+	RUN_FAILED,        /* the program (bad input, a script error) or a write failed */
+	RUN_INTERRUPTED,   /* a signal or a limit ended it; the partial results are kept */
+	RUN_ABANDONED,     /* found running with its process gone */
+};
+/* "running", "ok", "failed", "interrupted", "abandoned" */
+const char *results_status_name(enum run_status status);
+
+/* Open (create) path for writing: schema, WAL mode, and the host's
+ * abandoned runs marked. NULL + "path: reason" in err on failure. */
 struct results *results_open(const char *path, char *err, size_t errlen);
+/* Flush what is buffered and close. */
 void results_close(struct results *r);
 sqlite3 *results_db(struct results *r);
 
-int64_t results_run_begin(struct results *r, const struct params *p, const char *input);
-/* status: "ok" or "failed"; msg may be NULL. Commits. */
-void results_run_end(struct results *r, int64_t run, const char *status, const char *msg);
+/* Mark this host's `running` rows whose process is gone as abandoned;
+ * for readers (plot, compare) before they read. Does nothing when the
+ * file cannot be written. */
+void results_reap(const char *path);
 
+/* The run row, committed at once as 'running'; its id, or -1 when it could
+ * not be written (results_error says why). */
+int64_t results_run_begin(struct results *r, const struct params *p, const char *input);
+/* Flush the buffered rows and set the run's status and message (msg may be
+ * NULL) in one transaction. Returns false when a write failed at any time
+ * during the run: the row is then marked failed (if at all possible) with
+ * the error, whatever status was asked for. */
+bool results_run_end(struct results *r, int64_t run, enum run_status status, const char *msg);
+/* Move the buffered rows into the file now. False after a write error. */
+bool results_flush(struct results *r);
+/* The first write error ("database or disk is full"), or NULL. Sticky:
+ * once set, nothing more is written. */
+const char *results_error(const struct results *r);
+
+/* value NaN (undefined) is stored as NULL. */
 void results_stat(struct results *r, int64_t run, const char *key, double value);
 
 struct sample {
@@ -43,7 +76,8 @@ void results_cache(struct results *r, int64_t run, const struct cache_info *ci);
 void results_frag(struct results *r, int64_t run, uint64_t seq, double internal, double overhead,
 		  uint64_t largest_free_bytes, uint64_t hostage_pages, uint64_t cached_empty_pages);
 /* unusable, fragindex: the kernel's x1000 integers divided by 1000
- * (fragindex -1 = "an allocation of this order would succeed"). */
+ * (fragindex -1 = "an allocation of this order would succeed"); NaN is
+ * stored as NULL. */
 void results_extfrag(struct results *r, int64_t run, uint64_t seq, int zone, int order,
 		     double unusable, double fragindex);
 void results_cache_sample(struct results *r, int64_t run, uint64_t seq, const struct cache_info *ci);
@@ -60,9 +94,17 @@ struct snapshot_row {
 void results_snapshot(struct results *r, int64_t run, const struct snapshot_row *sn);
 
 /* Prepared-statement cache for other modules (metrics, snapshots):
- * returns a reset statement for sql, prepared once per connection. */
+ * returns a reset statement for sql, prepared once per connection, or
+ * NULL after a write error (binding to NULL is harmless). An INSERT into
+ * a table of the run (any but runs: results_buffered[] in results.c)
+ * goes to the buffer; never write runs with it (that would hold the
+ * file's lock until the next flush). */
 struct sqlite3_stmt *results_stmt(struct results *r, const char *sql);
-/* Count a written row; commits and opens a new transaction every few thousand. */
+/* Step a statement of results_stmt() and count its row: a failure is
+ * remembered (results_error); the buffer is flushed when due. */
+void results_step(struct results *r, struct sqlite3_stmt *st);
+/* Count a buffered row written with a statement of results_stmt(); the
+ * buffer is flushed every few thousand rows or half a second. */
 void results_row_done(struct results *r);
 
 #endif

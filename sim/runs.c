@@ -15,6 +15,7 @@
 #include <string.h>
 #include "metrics.h"
 #include "physmem.h"
+#include "results.h"
 #include "runs.h"
 
 void runs_input_name(const char *input, char *out, size_t n)
@@ -67,6 +68,7 @@ static const char *runs_text(sqlite3_stmt *st, int col)
 sqlite3 *runs_open(const char *path, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
+	results_reap(path);   /* runs whose process died: abandoned, not running */
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
 		sqlite3_close(db);

@@ -269,6 +269,10 @@ static int trace_input_open(struct trace_input *in, const char *path, char *err,
 			if (dup2(fd, 0) < 0 || dup2(pfd[1], 1) < 0)
 				_exit(127);
 			signal(SIGPIPE, SIG_DFL);
+			/* a Ctrl-C stops kmemsim, which then closes the pipe:
+			 * the decompressor ends by SIGPIPE, never first with a truncated stream */
+			signal(SIGINT, SIG_IGN);
+			signal(SIGTERM, SIG_IGN);
 			execlp(codec->prog, codec->prog, "-dc", (char *)NULL);
 			_exit(127);
 		}
@@ -377,6 +381,8 @@ static int trace_input_line(struct trace_input *in, const char **line, size_t *l
 		}
 		ssize_t n = read(in->fd, in->buf + in->end, TRACE_BUF_SIZE - in->end);
 		if (n < 0) {
+			if (errno == EINTR && sim_signal)
+				return 0;      /* stopped by a signal while waiting for input */
 			if (errno == EINTR)
 				continue;
 			in->read_errno = errno;
@@ -1496,10 +1502,10 @@ int trace_replay(struct sim *s, const char *path, bool lenient,
 	objtab_init(&st->own_objs);
 	uint64_t first_bad = 0;
 	char first_why[sizeof(st->why)] = "";
-	int rc = 0, r;
+	int rc = 0, r = 0;
 	const char *line;
 	size_t len;
-	while ((r = trace_input_line(&in, &line, &len)) > 0) {
+	while (!sim_stopped(s) && (r = trace_input_line(&in, &line, &len)) > 0) {
 		ts->lines++;
 		struct slice l = { line, line + len };
 		int bad;

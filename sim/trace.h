@@ -32,6 +32,8 @@ struct trace_stats {
  * lenient), an unreadable or corrupt file, or a file in which no line is a
  * kmem record, returns 2 with "FILE:LINE: reason" (or "FILE: reason") in
  * err. Progress goes to stderr when s->p->progress.
+ * When the run is stopped (sim_stopped: a signal, a limit) it stops
+ * reading and returns 0.
  */
 int trace_replay(struct sim *s, const char *path, bool lenient,
 		 struct trace_stats *ts, char *err, size_t errlen);

@@ -2,7 +2,8 @@
 # Run every test: each program in build/test/t_* and each tests/t_*.sh.
 # A test prints "ok NAME" / "not ok NAME" per case; a program that exits
 # non-zero without printing "not ok" (a crash, a sanitizer report) counts
-# as one failed case. Last line: "N passed, N failed".
+# as one failed case. ./results.db (and -wal, -shm) must be as it was
+# after all of them (case results_db_untouched). Last line: "N passed, N failed".
 cd "$(dirname "$0")/.." || exit 2
 : "${KMEMSIM:=build/test/kmemsim}"
 export KMEMSIM
@@ -12,6 +13,14 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 pass=0 fail=0
 only="$1"
+# ./results.db is the user's: no test may write it (tests use --no-db or a
+# --db under $TMP). Its state before and after the tests must be the same.
+db_state() {
+	for f in results.db results.db-wal results.db-shm; do
+		if [ -e "$f" ]; then stat -c '%n %s %y' "$f"; else echo "$f absent"; fi
+	done
+}
+db_before=$(db_state)
 for t in build/test/t_* tests/t_*.sh; do
 	[ -e "$t" ] || continue
 	case "$t" in *.d|*.o) continue;; esac
@@ -30,5 +39,15 @@ for t in build/test/t_* tests/t_*.sh; do
 		echo "PASS $name ($p cases, ${secs}s)"
 	fi
 done
+db_after=$(db_state)
+if [ "$db_before" = "$db_after" ]; then
+	pass=$((pass + 1))
+	echo "PASS results_db_untouched"
+else
+	fail=$((fail + 1))
+	echo "FAIL results_db_untouched"
+	echo "    not ok results_db_untouched: ./results.db changed during the tests:" \
+		"$(echo "$db_before" | tr '\n' ' ')-> $(echo "$db_after" | tr '\n' ' ')"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -164,7 +164,7 @@ static void t_results_rows(void)
 		for (int i = 0; i < 5000; i++)
 			sim_alloc(s, (uint32_t)(1 + rng_below(&r, 20000)), 0, 0, 0, 1 + rng_below(&r, 1000));
 		sim_drain(s);
-		sim_finish(s, true);
+		sim_finish(s, RUN_OK);
 		sim_destroy(s);
 	}
 	sqlite3 *db;

@@ -281,7 +281,7 @@ static void t_cross_cpu_internal_frag(void)
 	CHECK(fabs(got_mean - t.sum / (double)t.n) < 1e-9);
 	CHECK(isnan(report(s, "final_internal_frag")));   /* A = 0 at the end */
 	CHECK(summary_has(s, "final_internal_frag: n/a"));
-	sim_finish(s, true);                               /* the final sample repeats the last one */
+	sim_finish(s, RUN_OK);                             /* the final sample repeats the last one */
 	CHECK(fabs(report(s, "mean_internal_frag") - t.sum / (double)t.n) < 1e-9);
 	sim_destroy(s);
 }

@@ -188,7 +188,7 @@ static void t_extfrag_rows_agree(void)
 		ev(s, EV_ALLOC, k, (uint32_t)(100 + (k * 7919) % 40000));
 	for (uint64_t k = 1; k <= 600; k += 3)
 		ev(s, EV_FREE, k, 0);
-	sim_finish(s, true);
+	sim_finish(s, RUN_OK);
 	int64_t run = s->run_id;
 	sim_destroy(s);
 	sqlite3 *db = db_open();
@@ -313,7 +313,7 @@ static void t_jw_script(void)
 	ev(s, EV_ALLOC, 0xc, 3000);
 	ev(s, EV_FREE, 0xb, 0);
 	CHECK_EQ(sim_footprint_bytes(s), 4096);
-	sim_finish(s, true);
+	sim_finish(s, RUN_OK);
 	memset(want, 0, sizeof(want));
 	const char *keys[] = { "jw1_mean_overhead", "jw2_overhead_at_max_live", "jw3_overhead_at_max_footprint",
 			       "jw4_max_footprint_over_max_live", "peak_internal_frag", "final_internal_frag",
@@ -341,7 +341,7 @@ static void t_jw_script(void)
 	ev(s, EV_FREE, 0xa, 0);
 	ev(s, EV_ALLOC, 0xc, 3000);
 	ev(s, EV_FREE, 0xb, 0);
-	sim_finish(s, true);
+	sim_finish(s, RUN_OK);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		want[i].seen = 0;
 	sim_report(s, grab, NULL);
@@ -546,7 +546,7 @@ static void snapshot_bitmap_buddy(enum backing backing)
 		memset(want_bits + pg->addr * per, 1, 4 * per);
 	uint64_t reserved = s->pm->reserved_frames;
 	int64_t run = s->run_id;
-	sim_finish(s, true);
+	sim_finish(s, RUN_OK);
 	sim_destroy(s);
 
 	struct snap sn;
@@ -636,7 +636,7 @@ static void t_snapshot_walk_backends(void)
 			CHECK_MSG(missing == 0 && badowner == 0, "%s (%s): %llu live granules not marked used, %llu in free/reserved frames",
 				  ops->name, bk ? "mapped" : "direct", (unsigned long long)missing, (unsigned long long)badowner);
 			snap_free(&sn);
-			sim_finish(s, true);
+			sim_finish(s, RUN_OK);
 			sim_destroy(s);
 			tested++;
 		}
@@ -657,7 +657,7 @@ static void t_snapshot_size_64g(void)
 		ev(s, EV_FREE, k, 0);
 	metrics_snapshot(s, "64g");
 	int64_t run = s->run_id;
-	sim_finish(s, true);
+	sim_finish(s, RUN_OK);
 	sim_destroy(s);
 	sqlite3 *db = db_open();
 	char sql[200];

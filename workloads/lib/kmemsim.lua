@@ -54,6 +54,15 @@ M.us, M.ms, M.s = 1e3, 1e6, 1e9   -- simulated time is in ns
 
 local describing = cfg.describe and true or false
 
+-- A stopped run (SIGINT, SIGTERM, a limit: C.kms_stopped) ends the script
+-- with this error object; luaw.c records the run as interrupted, not as a
+-- script error. Looked at where it costs nothing: a failed sim.alloc,
+-- sim.advance, sim.drain and the end of the script.
+local STOP = { kmemsim_stop = true }
+local function check_stop()
+	if C.kms_stopped() ~= 0 then error(STOP, 0) end
+end
+
 -- ---- parameters ----
 
 local declared = nil        -- key -> {default, help}
@@ -175,7 +184,7 @@ function M.alloc(size, o)
 	end
 	local h = C.kms_alloc(size, cache, cpu, gfp, life)
 	if h > 0 then return h end
-	if h == 0 then return nil end
+	if h == 0 then check_stop() return nil end
 	error(ffi.string(C.kms_error()), 2)
 end
 
@@ -213,7 +222,7 @@ function M.allocator() return ffi.string(C.kms_allocator()) end
 function M.sample() C.kms_sample() end
 function M.snapshot(label) C.kms_snapshot(label and tostring(label) or nil) end
 function M.reclaim() C.kms_reclaim() end
-function M.drain() C.kms_drain() end
+function M.drain() C.kms_drain() check_stop() end
 
 -- sim.after(ns, fn): call fn when simulated time reaches now + ns. A Lua
 -- queue (binary heap on time, ties in order of arrival), looked at by
@@ -272,9 +281,11 @@ function M.advance(ns)
 	while nheap > 0 and heap[1].when <= target do
 		local t = heap_pop()
 		advance_to(t.when)
+		check_stop()
 		t.fn()
 	end
 	advance_to(target)
+	check_stop()
 end
 
 local stat_fields = {
@@ -407,6 +418,7 @@ function M._finish()
 	while nheap > 0 do
 		local t = heap_pop()
 		advance_to(t.when)
+		check_stop()
 		t.fn()
 	end
 end
