@@ -273,11 +273,7 @@ static void nta_drain_queue(struct nta *n, unsigned cpu)
 
 static struct allocator *nta_create(struct sim *sim, const struct params *p)
 {
-	unsigned chunk = p->nta_chunk ? p->nta_chunk : 32;
-	if (chunk < 8 || chunk > 4096 || (chunk & (chunk - 1))) {
-		fprintf(stderr, "kmemsim: --nta-chunk %u: a power of two from 8 to 4096\n", chunk);
-		return NULL;
-	}
+	unsigned chunk = p->nta_chunk;   /* a power of two in range: params_check */
 	struct nta *n = xcalloc(1, sizeof(*n));
 	n->a.sim = sim;
 	n->chunk = chunk;

@@ -69,8 +69,15 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
-/* Parse "512M", "64G", "4096", "16K" into bytes; false if malformed. */
-bool parse_size(const char *s, uint64_t *out);
+/*
+ * Parse a whole string as a number of 0 .. 2^64 - 1: decimal, or hex after
+ * 0x; with size_suffix also "16K", "512M", "64G", "1T" (binary multiples,
+ * "KiB"/"KB" spellings too). No sign, no spaces, no octal. PARSE_RANGE: a
+ * well-formed number that is negative or does not fit in 64 bits (before
+ * or after the suffix); PARSE_BAD: anything else that is not a number.
+ */
+enum parse_result { PARSE_OK, PARSE_BAD, PARSE_RANGE };
+enum parse_result parse_u64(const char *s, bool size_suffix, uint64_t *out);
 
 /* Smallest order with (PAGE_SIZE << order) >= bytes. */
 static inline unsigned order_for_bytes(uint64_t bytes)

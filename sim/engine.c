@@ -79,12 +79,8 @@ struct sim *sim_create(const struct params *p, char *err, size_t errlen)
 			 p->allocator ? p->allocator : "");
 		return NULL;
 	}
-	if (!physmem_config_check(&p->mem, err, errlen))
+	if (!params_check(p, err, errlen))
 		return NULL;
-	if (p->cpus < 1 || p->cpus > 256) {
-		snprintf(err, errlen, "--cpus must be 1..256 (got %u)", p->cpus);
-		return NULL;
-	}
 	struct sim *s = xcalloc(1, sizeof(*s));
 	s->p = p;
 	s->pm = physmem_create(&p->mem);
