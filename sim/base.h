@@ -83,9 +83,9 @@ enum parse_result parse_u64(const char *s, bool size_suffix, uint64_t *out);
 static inline unsigned order_for_bytes(uint64_t bytes)
 {
 	unsigned order = 0;
-	while (((uint64_t)PAGE_SIZE << order) < bytes)
+	while (order < 64 - PAGE_SHIFT && ((uint64_t)PAGE_SIZE << order) < bytes)
 		order++;
-	return order;
+	return order;   /* 52 for bytes above 2^63: no machine has such a block */
 }
 
 static inline unsigned ilog2_u64(uint64_t x)
