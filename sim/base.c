@@ -18,6 +18,7 @@ const char *const fail_reason_names[FAIL_NREASONS] = {
 	[FAIL_PGTABLE]     = "pgtable",
 	[FAIL_ZONE_MAX]    = "zone_max",
 	[FAIL_TOO_BIG]     = "too_big",
+	[FAIL_CACHE_SIZE]  = "cache_size",
 };
 
 void die(const char *fmt, ...)

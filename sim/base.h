@@ -42,6 +42,9 @@ enum {
 	GFP_ZERO     = 1u << 4,
 	GFP_NOWARN   = 1u << 5,
 };
+/* Every bit above: what a caller (the Lua API) may pass. A new GFP bit
+ * joins this mask too, or Lua scripts cannot use it. */
+#define GFP_KNOWN       (GFP_DMA | GFP_DMA32 | GFP_ATOMIC | GFP_MOVABLE | GFP_ZERO | GFP_NOWARN)
 
 /*
  * Why a simulated allocation failed. A failure is a result, never an
@@ -55,6 +58,7 @@ enum fail_reason {
 	FAIL_PGTABLE,      /* a page-table page could not be had */
 	FAIL_ZONE_MAX,     /* a zone reached its maximum size (zinit max) */
 	FAIL_TOO_BIG,      /* larger than the back end can ever serve */
+	FAIL_CACHE_SIZE,   /* larger than the objects of the named cache it asks */
 	FAIL_NREASONS
 };
 
