@@ -373,9 +373,10 @@ static bool bb_check(struct allocator *a, char *msg, size_t msglen)
 
 static bool bb_info(const struct params *p, uint32_t size, char *out, size_t outlen)
 {
-	(void)p;
 	unsigned order = buddy_order_for(size);
-	snprintf(out, outlen, "%u 1 %u", PAGE_SIZE << order, 1u << order);
+	if (order > p->mem.max_order)
+		return false;   /* as bb_alloc: FAIL_TOO_BIG */
+	snprintf(out, outlen, "%llu 1 %u", (unsigned long long)PAGE_SIZE << order, 1u << order);
 	return true;
 }
 

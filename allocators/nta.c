@@ -23,6 +23,8 @@
  *    --nta-release: then a node that becomes wholly free goes back.
  *  - Requests larger than the largest node (16 KiB) fail with
  *    FAIL_TOO_BIG: NTA served network buffers and had no large path.
+ *    Chunk counts are computed in 64 bits, so a request near 2^32 bytes
+ *    is too big, never a wrapped count of 0 chunks.
  *
  * Departures: the original kept free-area descriptors ("containers") in
  * an AVL tree keyed by address to find a node; we find the node of an
@@ -99,6 +101,12 @@ struct nta {
 };
 
 static struct nta *nta_of(struct allocator *a) { return (struct nta *)a; }
+
+/* Chunks for a request of size bytes (0 takes one), in 64 bits. */
+static uint64_t nta_chunks(const struct nta *n, uint32_t size)
+{
+	return size ? ((uint64_t)size + n->chunk - 1) >> n->shift : 1;
+}
 
 static bool bit_get(const uint64_t *b, uint32_t i) { return b[i >> 6] >> (i & 63) & 1; }
 
@@ -243,12 +251,6 @@ static uint32_t node_of(struct nta *n, uint64_t addr)
 
 /* --- free, with merging ------------------------------------------------ */
 
-/* Chunks of an object of size bytes. */
-static uint32_t nta_chunks(const struct nta *n, uint32_t size)
-{
-	return size ? (size + n->chunk - 1) >> n->shift : 1;
-}
-
 /* The object leaves A(t) and the live counts (at its free, even if the
  * chunks are freed later). */
 static void nta_unlive(struct nta *n, struct nta_node *nd, uint32_t len)
@@ -264,7 +266,7 @@ static void nta_free_local(struct nta *n, uint32_t id, uint64_t addr, uint32_t s
 {
 	struct nta_node *nd = &n->node[id];
 	uint32_t pos = (uint32_t)((addr - nd->va) >> n->shift);
-	uint32_t len = nta_chunks(n, size);
+	uint32_t len = (uint32_t)nta_chunks(n, size);   /* <= maxlen: the object was allocated */
 	bits_set(nd->bits, pos, len, false);
 	nd->used -= len;
 	if (queued)
@@ -304,11 +306,7 @@ static void nta_drain_queue(struct nta *n, unsigned cpu)
 
 static struct allocator *nta_create(struct sim *sim, const struct params *p)
 {
-	unsigned chunk = p->nta_chunk ? p->nta_chunk : 32;
-	if (chunk < 8 || chunk > 4096 || (chunk & (chunk - 1))) {
-		fprintf(stderr, "kmemsim: --nta-chunk %u: a power of two from 8 to 4096\n", chunk);
-		return NULL;
-	}
+	unsigned chunk = p->nta_chunk;   /* a power of two in range: params_check */
 	struct nta *n = xcalloc(1, sizeof(*n));
 	n->a.sim = sim;
 	n->chunk = chunk;
@@ -362,11 +360,12 @@ static uint64_t nta_alloc(struct allocator *a, int cache, uint32_t size, unsigne
 	struct nta_cpu *c = &n->cpu[cpu];
 	if (c->nq)
 		nta_drain_queue(n, cpu);
-	uint32_t want = nta_chunks(n, size);
-	if (want > n->maxlen) {
+	uint64_t want64 = nta_chunks(n, size);
+	if (want64 > n->maxlen) {
 		a->last_fail = FAIL_TOO_BIG;
 		return 0;
 	}
+	uint32_t want = (uint32_t)want64;
 	uint32_t len = list_find(n, c, want);
 	if (!len) {
 		unsigned order = 0;
@@ -418,8 +417,8 @@ static void nta_free(struct allocator *a, int cache, uint64_t addr, uint32_t siz
 			o->q = xrealloc(o->q, o->qcap * sizeof(*o->q));
 		}
 		o->q[o->nq++] = (struct nta_deferred){ addr, size };
-		nd->queued += nta_chunks(n, size);
-		nta_unlive(n, nd, nta_chunks(n, size));
+		nd->queued += (uint32_t)nta_chunks(n, size);
+		nta_unlive(n, nd, (uint32_t)nta_chunks(n, size));
 		n->st_deferred++;
 		return;
 	}
@@ -491,7 +490,7 @@ static void nta_walk(struct allocator *a, walk_fn_t fn, void *ctx)
 				live[id] = xmalloc(words * sizeof(uint64_t));
 				memcpy(live[id], nd->bits, words * sizeof(uint64_t));
 			}
-			bits_set(live[id], (uint32_t)((d->addr - nd->va) >> n->shift), nta_chunks(n, d->size), false);
+			bits_set(live[id], (uint32_t)((d->addr - nd->va) >> n->shift), (uint32_t)nta_chunks(n, d->size), false);
 		}
 	for (uint32_t i = 0; i < n->nnodes; i++) {
 		const struct nta_node *nd = &n->node[i];
@@ -594,14 +593,15 @@ static bool nta_check(struct allocator *a, char *msg, size_t msglen)
 
 static bool nta_info(const struct params *p, uint32_t size, char *out, size_t outlen)
 {
-	unsigned chunk = p->nta_chunk ? p->nta_chunk : 32;
-	uint32_t n = size ? (size + chunk - 1) / chunk : 1;
-	if ((uint64_t)n * chunk > (PAGE_SIZE << NTA_MAX_ORDER))
+	uint64_t chunk = p->nta_chunk;
+	uint64_t bytes = (size ? ((uint64_t)size + chunk - 1) / chunk : 1) * chunk;
+	if (bytes > ((uint64_t)PAGE_SIZE << NTA_MAX_ORDER))
 		return false;
 	unsigned order = 0;
-	while ((PAGE_SIZE << order) < (uint64_t)n * chunk)
+	while (((uint64_t)PAGE_SIZE << order) < bytes)
 		order++;
-	snprintf(out, outlen, "%u %u %u", n * chunk, (unsigned)((PAGE_SIZE << order) / (n * chunk)), 1u << order);
+	snprintf(out, outlen, "%llu %llu %u", (unsigned long long)bytes,
+		 (unsigned long long)(((uint64_t)PAGE_SIZE << order) / bytes), 1u << order);
 	return true;
 }
 

@@ -326,7 +326,7 @@ static uint64_t large_alloc(struct slob *s, uint32_t size, unsigned gfp)
 	}
 	s->a.sim->pm->frames[kvm_va_to_pfn(s->a.sim->kvm, va)].next = s->nlarge;
 	s->large[s->nlarge++] = (struct slob_large){ va, size };
-	s->a.alloc_bytes += PAGE_SIZE << order;
+	s->a.alloc_bytes += (uint64_t)PAGE_SIZE << order;   /* 2^32 for 2^32 - 1 bytes */
 	s->st_large++;
 	return va;
 }
@@ -336,7 +336,7 @@ static void large_free(struct slob *s, uint64_t va)
 	struct frame *f = &s->a.sim->pm->frames[kvm_va_to_pfn(s->a.sim->kvm, va)];
 	uint32_t li = f->next;
 	unsigned order = order_for_bytes(s->large[li].size);
-	s->a.alloc_bytes -= PAGE_SIZE << order;
+	s->a.alloc_bytes -= (uint64_t)PAGE_SIZE << order;
 	s->large[li] = s->large[--s->nlarge];
 	if (li < s->nlarge)
 		s->a.sim->pm->frames[kvm_va_to_pfn(s->a.sim->kvm, s->large[li].va)].next = li;
@@ -556,7 +556,7 @@ static bool slob_check(struct allocator *a, char *msg, size_t msglen)
 	if (pages != s->pages)
 		FAIL("slob: %llu pages held, %llu counted", (unsigned long long)pages, (unsigned long long)s->pages);
 	for (uint32_t i = 0; i < s->nlarge; i++)
-		used_bytes += PAGE_SIZE << order_for_bytes(s->large[i].size);
+		used_bytes += (uint64_t)PAGE_SIZE << order_for_bytes(s->large[i].size);
 	if (used_bytes != a->alloc_bytes)
 		FAIL("slob: pages and large objects hold %llu used bytes, alloc_bytes %llu",
 		     (unsigned long long)used_bytes, (unsigned long long)a->alloc_bytes);

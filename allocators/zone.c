@@ -307,7 +307,7 @@ static uint64_t zone_alloc(struct allocator *a, int cache, uint32_t size, unsign
 		}
 		a->sim->pm->frames[kvm_va_to_pfn(a->sim->kvm, va)].next = za->nlarge;
 		za->large[za->nlarge++] = (struct zone_large){ va, size };
-		a->alloc_bytes += PAGE_SIZE << order;
+		a->alloc_bytes += (uint64_t)PAGE_SIZE << order;   /* 2^32 for 2^32 - 1 bytes */
 		za->large_allocs++;
 		return va;
 	} else {
@@ -331,7 +331,7 @@ static void zone_free(struct allocator *a, int cache, uint64_t addr, uint32_t si
 	if (cache <= 0 && size > 8192) {
 		uint32_t li = a->sim->pm->frames[kvm_va_to_pfn(a->sim->kvm, addr)].next;
 		unsigned order = order_for_bytes(za->large[li].size);
-		a->alloc_bytes -= PAGE_SIZE << order;
+		a->alloc_bytes -= (uint64_t)PAGE_SIZE << order;
 		za->large[li] = za->large[--za->nlarge];
 		if (li < za->nlarge)
 			a->sim->pm->frames[kvm_va_to_pfn(a->sim->kvm, za->large[li].va)].next = li;
@@ -476,7 +476,7 @@ static bool zone_check(struct allocator *a, char *msg, size_t msglen)
 		chunk_bytes += z->cur_size;
 	}
 	for (uint32_t i = 0; i < za->nlarge; i++)
-		live_bytes += PAGE_SIZE << order_for_bytes(za->large[i].size);
+		live_bytes += (uint64_t)PAGE_SIZE << order_for_bytes(za->large[i].size);
 	if (live_bytes != a->alloc_bytes)
 		FAIL("zone: live elements and kmem_alloc pages hold %llu bytes, alloc_bytes %llu",
 		     (unsigned long long)live_bytes, (unsigned long long)a->alloc_bytes);

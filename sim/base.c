@@ -3,6 +3,7 @@
  * size parsing, and the name tables of base.h.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@ const char *const fail_reason_names[FAIL_NREASONS] = {
 	[FAIL_PGTABLE]     = "pgtable",
 	[FAIL_ZONE_MAX]    = "zone_max",
 	[FAIL_TOO_BIG]     = "too_big",
+	[FAIL_CACHE_SIZE]  = "cache_size",
 };
 
 void die(const char *fmt, ...)
@@ -60,27 +62,42 @@ char *xstrdup(const char *s)
 	return memcpy(xmalloc(n), s, n);
 }
 
-bool parse_size(const char *s, uint64_t *out)
+enum parse_result parse_u64(const char *s, bool size_suffix, uint64_t *out)
 {
+	if (!s)
+		return PARSE_BAD;
+	bool negative = *s == '-';
+	const char *p = s + negative;
+	int base = p[0] == '0' && (p[1] == 'x' || p[1] == 'X') ? 16 : 10;
+	if (base == 16)
+		p += 2;
+	if (!(base == 16 ? isxdigit((unsigned char)*p) : isdigit((unsigned char)*p)))
+		return PARSE_BAD;
 	char *end;
-	if (!s || !isdigit((unsigned char)*s))
-		return false;
-	unsigned long long v = strtoull(s, &end, 10);
+	errno = 0;
+	unsigned long long v = strtoull(p, &end, base);
+	bool range = errno == ERANGE;
 	uint64_t mul = 1;
-	switch (toupper((unsigned char)*end)) {
-	case '\0': break;
-	case 'K': mul = KIB; end++; break;
-	case 'M': mul = MIB; end++; break;
-	case 'G': mul = GIB; end++; break;
-	case 'T': mul = 1024 * GIB; end++; break;
-	default: return false;
+	if (size_suffix) {
+		switch (toupper((unsigned char)*end)) {
+		case 'K': mul = KIB; break;
+		case 'M': mul = MIB; break;
+		case 'G': mul = GIB; break;
+		case 'T': mul = 1024 * GIB; break;
+		default: break;
+		}
+		if (mul > 1) {
+			end++;
+			if (*end == 'i' || *end == 'I')
+				end++;
+			if (*end == 'b' || *end == 'B')
+				end++;
+		}
 	}
-	if (mul > 1 && (*end == 'i' || *end == 'I'))
-		end++;
-	if (mul > 1 && (*end == 'b' || *end == 'B'))
-		end++;
-	if (*end != '\0' || (mul > 1 && v > UINT64_MAX / mul))
-		return false;
-	*out = v * mul;
-	return true;
+	if (*end != '\0')
+		return PARSE_BAD;
+	if (range || negative || v > UINT64_MAX / mul)
+		return PARSE_RANGE;
+	*out = (uint64_t)v * mul;
+	return PARSE_OK;
 }

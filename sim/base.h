@@ -46,6 +46,10 @@ enum {
 	GFP_ACCOUNT  = 1u << 6,   /* __GFP_ACCOUNT: charged to the memory cgroup */
 	GFP_RECLAIMABLE = 1u << 7,/* __GFP_RECLAIMABLE: freeable by a shrinker */
 };
+/* Every bit above: what a caller (the Lua API) may pass. A new GFP bit
+ * joins this mask too, or Lua scripts cannot use it. */
+#define GFP_KNOWN       (GFP_DMA | GFP_DMA32 | GFP_ATOMIC | GFP_MOVABLE | GFP_ZERO | GFP_NOWARN | \
+			 GFP_ACCOUNT | GFP_RECLAIMABLE)
 
 /*
  * Why a simulated allocation failed. A failure is a result, never an
@@ -59,6 +63,7 @@ enum fail_reason {
 	FAIL_PGTABLE,      /* a page-table page could not be had */
 	FAIL_ZONE_MAX,     /* a zone reached its maximum size (zinit max) */
 	FAIL_TOO_BIG,      /* larger than the back end can ever serve */
+	FAIL_CACHE_SIZE,   /* larger than the objects of the named cache it asks */
 	FAIL_NREASONS
 };
 
@@ -73,16 +78,23 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
-/* Parse "512M", "64G", "4096", "16K" into bytes; false if malformed. */
-bool parse_size(const char *s, uint64_t *out);
+/*
+ * Parse a whole string as a number of 0 .. 2^64 - 1: decimal, or hex after
+ * 0x; with size_suffix also "16K", "512M", "64G", "1T" (binary multiples,
+ * "KiB"/"KB" spellings too). No sign, no spaces, no octal. PARSE_RANGE: a
+ * well-formed number that is negative or does not fit in 64 bits (before
+ * or after the suffix); PARSE_BAD: anything else that is not a number.
+ */
+enum parse_result { PARSE_OK, PARSE_BAD, PARSE_RANGE };
+enum parse_result parse_u64(const char *s, bool size_suffix, uint64_t *out);
 
 /* Smallest order with (PAGE_SIZE << order) >= bytes. */
 static inline unsigned order_for_bytes(uint64_t bytes)
 {
 	unsigned order = 0;
-	while (((uint64_t)PAGE_SIZE << order) < bytes)
+	while (order < 64 - PAGE_SHIFT && ((uint64_t)PAGE_SIZE << order) < bytes)
 		order++;
-	return order;
+	return order;   /* 52 for bytes above 2^63: no machine has such a block */
 }
 
 static inline unsigned ilog2_u64(uint64_t x)

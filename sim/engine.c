@@ -27,6 +27,10 @@
  *    Trace page allocations (mm_page_alloc) live in a second table keyed
  *    by the trace's pfn; they take frames from the same buddy allocator the
  *    back end uses, but are not the back end's objects.
+ *    Handles (sim_alloc) number the successful allocations 1, 2, 3, ...:
+ *    a handle below next_handle that is not live was freed, so a second
+ *    free of it is the caller's error (sim_free returns false), not a
+ *    free_unknown.
  *
  * 4. Ownership. The back end under test owns the object layer: it turns
  *    (size, cache) into an address and accounts A(t) and its metadata.
@@ -35,13 +39,20 @@
  *    measured outside the back end and cannot be misreported by it.
  *
  * 5. Failure. A failed allocation is a result: counted by reason, sampled,
- *    stored. A broken invariant is a bug: sim_check() aborts with the back
- *    end, event number and simulated time.
+ *    stored. An object larger than the named cache it asks for fails here,
+ *    before the back end sees it (FAIL_CACHE_SIZE): no back end serves
+ *    fewer bytes than requested, so A(t) >= R(t) always, and sim_check
+ *    verifies it. A broken invariant is a bug: sim_check() aborts with the
+ *    back end, event number and simulated time; so does a caller that
+ *    breaks the engine's contract (a CPU or cache id out of range).
+ *    Numbers never wrap: counters of events and deadlines on the 64-bit
+ *    clock saturate at 2^64 - 1 ("never").
  *
  * 6. Scheduled frees. Objects allocated with a lifetime are freed by a
  *    binary heap of timers when time passes their deadline, in deadline
  *    order (ties by insertion), so a workload never calls back into Lua
- *    per event.
+ *    per event. A timer whose object was freed earlier does nothing and
+ *    is no event.
  *
  * 7. Determinism. All randomness comes from s->rng, seeded by --seed; hash
  *    table order and heap order depend only on the inputs. Same inputs ->
@@ -94,12 +105,8 @@ struct sim *sim_create(const struct params *p, char *err, size_t errlen)
 			 p->allocator ? p->allocator : "");
 		return NULL;
 	}
-	if (!physmem_config_check(&p->mem, err, errlen))
+	if (!params_check(p, err, errlen))
 		return NULL;
-	if (p->cpus < 1 || p->cpus > 256) {
-		snprintf(err, errlen, "--cpus must be 1..256 (got %u)", p->cpus);
-		return NULL;
-	}
 	struct sim *s = xcalloc(1, sizeof(*s));
 	s->p = p;
 	s->pm = physmem_create(&p->mem);
@@ -162,22 +169,46 @@ int sim_cache(struct sim *s, const char *name, uint32_t size, uint32_t align)
 
 int sim_cache_create(struct sim *s, const char *name, uint32_t size, uint32_t align, unsigned flags)
 {
+	if (!align)
+		align = 8;
 	for (unsigned i = 1; i <= s->ncaches; i++)
 		if (strcmp(s->caches[i].name, name) == 0)
-			return (int)i;
+			return s->caches[i].size == size && s->caches[i].align == align ? (int)i : -2;
 	if (s->ncaches + 1 >= SIM_MAX_CACHES)
 		return -1;
-	int id = s->a->ops->cache_create(s->a, name, size, align ? align : 8, flags);
+	int id = s->a->ops->cache_create(s->a, name, size, align, flags);
 	if (id < 0)
 		return -1;
 	unsigned i = ++s->ncaches;
-	s->caches[i] = (struct sim_cache){ xstrdup(name), size, align ? align : 8, id };
+	s->caches[i] = (struct sim_cache){ xstrdup(name), size, align, id };
 	return (int)i;
 }
 
 uint64_t sim_footprint_bytes(const struct sim *s)
 {
 	return kvm_footprint_bytes(s->kvm) + s->a->meta_bytes;
+}
+
+/* a + b, or UINT64_MAX when it would wrap: "never" for an event count or
+ * a deadline on the 64-bit clock. */
+static inline uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* A caller broke the engine's contract (a CPU or cache it should have
+ * refused): a bug, reported like a broken invariant. */
+__attribute__((format(printf, 2, 3)))
+static _Noreturn void sim_bug(const struct sim *s, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "\nkmemsim: engine misused at event %llu, simulated time %llu ns:\n  ",
+		(unsigned long long)s->st.events, (unsigned long long)s->now);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
 }
 
 /* ---- the per-event paths ---- */
@@ -195,9 +226,13 @@ static void sim_release(struct sim *s, const struct obj *o, unsigned cpu)
 	s->st.live_objects--;
 }
 
-/* Returns true if the object was allocated. */
+/* Returns true if the object was allocated. An object larger than the
+ * named cache it asks for is a failure (FAIL_CACHE_SIZE), never served
+ * with fewer bytes than requested. */
 static bool sim_do_alloc(struct sim *s, uint64_t key, uint32_t size, int cache, unsigned cpu, unsigned gfp)
 {
+	if (__builtin_expect(cache < 0 || (unsigned)cache > s->ncaches, 0))
+		sim_bug(s, "allocation from cache %d, but caches are 0..%u", cache, s->ncaches);
 	s->st.allocs++;
 	struct obj old;
 	if (objtab_remove(&s->objs, key, &old)) {
@@ -206,7 +241,11 @@ static bool sim_do_alloc(struct sim *s, uint64_t key, uint32_t size, int cache, 
 		sim_release(s, &old, cpu);
 	}
 	s->a->last_fail = FAIL_NONE;
-	uint64_t addr = s->a->ops->alloc(s->a, backend_cache(s, cache), size, cpu, gfp);
+	uint64_t addr = 0;
+	if (__builtin_expect(cache > 0 && size > s->caches[cache].size, 0))
+		s->a->last_fail = FAIL_CACHE_SIZE;
+	else
+		addr = s->a->ops->alloc(s->a, backend_cache(s, cache), size, cpu, gfp);
 	if (!addr) {
 		enum fail_reason why = s->a->last_fail ? s->a->last_fail : FAIL_NOMEM;
 		s->st.failed_allocs++;
@@ -241,21 +280,14 @@ static bool sim_do_alloc(struct sim *s, uint64_t key, uint32_t size, int cache, 
 	return true;
 }
 
-static void sim_do_free(struct sim *s, uint64_t key, unsigned cpu)
+/* Free the live object key; false (nothing counted) if key is not live. */
+static bool sim_do_free(struct sim *s, uint64_t key, unsigned cpu)
 {
-	if (key == 0) {
-		s->st.free_null++;
-		return;
-	}
 	struct obj o;
-	if (!objtab_remove(&s->objs, key, &o)) {
-		if (s->failed.count && objtab_remove(&s->failed, key, NULL))
-			s->st.free_of_failed++;
-		else
-			s->st.free_unknown++;
-		return;
-	}
+	if (!objtab_remove(&s->objs, key, &o))
+		return false;
 	sim_release(s, &o, cpu);
+	return true;
 }
 
 /* A keyed allocation failed: remember the key, so its free is counted as
@@ -363,8 +395,11 @@ static void sim_time_to(struct sim *s, uint64_t t)
 		struct timed d = timers_pop(s);
 		if (d.when > s->now)
 			s->now = d.when;
+		/* A handle the script freed before its lifetime ended: the
+		 * scheduled free has nothing left to do and is no event. */
+		if (!sim_do_free(s, d.key, d.cpu))
+			continue;
 		s->st.events++;
-		sim_do_free(s, d.key, d.cpu);
 		sim_after_event(s);
 	}
 	if (s->stop != RUN_RUNNING)
@@ -373,11 +408,11 @@ static void sim_time_to(struct sim *s, uint64_t t)
 		s->now = t;
 	if (s->p->sample_ns && s->now >= s->next_sample_ns) {
 		sim_sample(s);
-		s->next_sample_ns = s->now - s->now % s->p->sample_ns + s->p->sample_ns;
+		s->next_sample_ns = sat_add(s->now - s->now % s->p->sample_ns, s->p->sample_ns);
 	}
 	if (s->a->ops->tick && s->now >= s->next_tick) {
 		s->a->ops->tick(s->a, s->now);
-		s->next_tick = s->now + TICK_NS;
+		s->next_tick = sat_add(s->now, TICK_NS);
 	}
 }
 
@@ -400,13 +435,13 @@ static void sim_after_event(struct sim *s)
 {
 	if (s->st.events >= s->next_sample) {
 		sim_sample(s);
-		s->next_sample = s->st.events + (s->p->sample_every ? s->p->sample_every : 1000);
+		s->next_sample = sat_add(s->st.events, s->p->sample_every ? s->p->sample_every : 1000);
 	}
 	if (s->p->snapshot_every && s->st.events % s->p->snapshot_every == 0)
 		metrics_snapshot(s, NULL);
 	if (s->p->check_every && s->st.events >= s->next_check) {
 		sim_check(s);
-		s->next_check = s->st.events + s->p->check_every;
+		s->next_check = sat_add(s->st.events, s->p->check_every);
 	}
 	if (s->p->progress && (s->st.events & 0xffff) == 0)
 		sim_progress(s);
@@ -437,7 +472,14 @@ void sim_event(struct sim *s, const struct event *ev)
 			sim_failed_remember(s, ev->key);
 		break;
 	case EV_FREE:
-		sim_do_free(s, ev->key, cpu);
+		if (ev->key == 0)
+			s->st.free_null++;
+		else if (!sim_do_free(s, ev->key, cpu)) {
+			if (s->failed.count && objtab_remove(&s->failed, ev->key, NULL))
+				s->st.free_of_failed++;
+			else
+				s->st.free_unknown++;
+		}
 		break;
 	case EV_PAGE_ALLOC:
 		sim_page_alloc(s, ev->key, ev->size, ev->gfp);
@@ -454,30 +496,47 @@ uint64_t sim_alloc(struct sim *s, uint32_t size, int cache, unsigned cpu, unsign
 {
 	if (__builtin_expect(s->stop != RUN_RUNNING, 0))
 		return 0;
+	if (__builtin_expect(cpu >= s->p->cpus || lifetime_ns > UINT64_MAX - s->now, 0))
+		sim_bug(s, "sim_alloc on CPU %u of %u, lifetime %llu ns: the caller must refuse these",
+			cpu, s->p->cpus, (unsigned long long)lifetime_ns);
 	if (s->ntimers && s->timers[0].when <= s->now)
 		sim_time_to(s, s->now);
-	uint64_t key = s->next_handle++;
+	/* Handles count successful allocations only, so every key below
+	 * next_handle was handed out and a dead one was freed. */
+	uint64_t key = s->next_handle;
 	s->st.events++;
-	if (cpu >= s->p->cpus)
-		cpu %= s->p->cpus;
 	bool ok = sim_do_alloc(s, key, size, cache, cpu, gfp);
-	if (ok && lifetime_ns)
-		timers_push(s, s->now + lifetime_ns, key, cpu);
+	if (ok) {
+		s->next_handle++;
+		if (lifetime_ns)
+			timers_push(s, s->now + lifetime_ns, key, cpu);
+	}
 	sim_after_event(s);
 	return ok ? key : 0;
 }
 
-void sim_free(struct sim *s, uint64_t key, unsigned cpu)
+bool sim_free(struct sim *s, uint64_t key, unsigned cpu)
 {
 	if (__builtin_expect(s->stop != RUN_RUNNING, 0))
-		return;
-	s->st.events++;
-	sim_do_free(s, key, cpu < s->p->cpus ? cpu : cpu % s->p->cpus);
+		return true;   /* a stopped run ignores events (the caller sees sim_stopped) */
+	if (__builtin_expect(cpu >= s->p->cpus, 0))
+		sim_bug(s, "sim_free on CPU %u of %u: the caller must refuse it", cpu, s->p->cpus);
+	if (key == 0) {
+		s->st.events++;
+		s->st.free_null++;
+	} else if (sim_do_free(s, key, cpu)) {
+		s->st.events++;
+	} else {
+		return false;
+	}
 	sim_after_event(s);
+	return true;
 }
 
 void sim_advance(struct sim *s, uint64_t ns)
 {
+	if (__builtin_expect(ns > UINT64_MAX - s->now, 0))
+		sim_bug(s, "sim_advance by %llu ns passes the end of the 64-bit clock", (unsigned long long)ns);
 	sim_time_to(s, s->now + ns);
 }
 
@@ -546,6 +605,11 @@ void sim_reclaim(struct sim *s)
 		s->a->ops->reclaim(s->a);
 }
 
+static void sum_requested(void *ctx, const struct obj *o)
+{
+	*(uint64_t *)ctx += o->size;
+}
+
 void sim_check(struct sim *s)
 {
 	char msg[512] = "";
@@ -559,6 +623,19 @@ void sim_check(struct sim *s)
 	if (s->st.live_objects != s->objs.count) {
 		snprintf(msg, sizeof(msg), "engine: live_objects %llu but object table holds %llu",
 			 (unsigned long long)s->st.live_objects, (unsigned long long)s->objs.count);
+		goto broken;
+	}
+	uint64_t requested = 0;
+	objtab_foreach(&s->objs, sum_requested, &requested);
+	if (requested != s->st.live_bytes) {
+		snprintf(msg, sizeof(msg), "engine: live_bytes (R) %llu but live objects request %llu",
+			 (unsigned long long)s->st.live_bytes, (unsigned long long)requested);
+		goto broken;
+	}
+	/* A >= R: no back end serves an object with fewer bytes than asked. */
+	if (s->a->alloc_bytes < s->st.live_bytes) {
+		snprintf(msg, sizeof(msg), "engine: alloc_bytes (A) %llu < live requested bytes (R) %llu",
+			 (unsigned long long)s->a->alloc_bytes, (unsigned long long)s->st.live_bytes);
 		goto broken;
 	}
 	return;
@@ -617,8 +694,10 @@ static void summary_line(void *ctx, const char *key, double v)
 	FILE *out = ctx;
 	if (isnan(v))                  /* undefined (0/0, a mean over nothing) */
 		fprintf(out, "%s: n/a\n", key);
-	else if (fabs(v) < 9e18 && v == (double)(int64_t)v)
+	else if (v >= -0x1p63 && v < 0x1p63 && v == (double)(int64_t)v)
 		fprintf(out, "%s: %lld\n", key, (long long)v);
+	else if (v >= 0x1p63 && v < 0x1p64 && v == trunc(v))       /* e.g. a 64-bit clock */
+		fprintf(out, "%s: %.0f\n", key, v);
 	else
 		fprintf(out, "%s: %.6g\n", key, v);
 }

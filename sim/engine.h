@@ -101,23 +101,36 @@ struct sim *sim_create(const struct params *p, char *err, size_t errlen);
 void sim_destroy(struct sim *s);
 
 /* Named cache: created in the back end on first sight of name. Returns the
- * sim cache id (>= 1), or -1 if the back end refused it. sim_cache() is
+ * sim cache id (>= 1), -1 if the back end refused it, -2 if name exists
+ * with another size or alignment (align 0 means 8). An allocation larger
+ * than the cache's size fails with FAIL_CACHE_SIZE. sim_cache() is
  * kmem_cache_create() (the back end may merge it with a compatible cache,
  * unless --no-merge); sim_cache_create() takes CACHE_* flags
  * (allocator.h), e.g. CACHE_NO_MERGE for a trace's already merged names. */
 int sim_cache(struct sim *s, const char *name, uint32_t size, uint32_t align);
 int sim_cache_create(struct sim *s, const char *name, uint32_t size, uint32_t align, unsigned flags);
 
-/* Process one event. Advances simulated time to ev->time_ns if later. */
+/* Process one event. Advances simulated time to ev->time_ns if later.
+ * ev->cache must be 0..ncaches (sim_cache ids); a CPU number past the
+ * machine's is taken modulo the CPU count (the trace reader's business). */
 void sim_event(struct sim *s, const struct event *ev);
 
 /* Allocate with a new handle (for sources without keys); returns the key,
- * or 0 when the allocation failed. lifetime_ns > 0 schedules the free. */
+ * or 0 when the allocation failed. Handles are 1, 2, 3, ... in the order
+ * of successful allocations (a failure uses none). lifetime_ns > 0
+ * schedules the free; if the handle was freed before, nothing happens
+ * then. The caller refuses what the engine would otherwise have to wrap:
+ * cpu must be < p->cpus, cache 0..ncaches, now + lifetime_ns within the
+ * 64-bit clock (a violation aborts: it is a bug in the caller). */
 uint64_t sim_alloc(struct sim *s, uint32_t size, int cache, unsigned cpu, unsigned gfp,
 		   uint64_t lifetime_ns);
-void sim_free(struct sim *s, uint64_t key, unsigned cpu);
+/* Free handle key on cpu (< p->cpus); key 0 is kfree(NULL), counted. Returns
+ * false, counting nothing, if key is not live (a double free, for a
+ * handle below next_handle). */
+bool sim_free(struct sim *s, uint64_t key, unsigned cpu);
 
-/* Let simulated time pass, running scheduled frees and back-end ticks. */
+/* Let simulated time pass, running scheduled frees and back-end ticks;
+ * now + ns must not pass 2^64 - 1. */
 void sim_advance(struct sim *s, uint64_t ns);
 /* Run every scheduled free (end of a workload). */
 void sim_drain(struct sim *s);
@@ -131,7 +144,9 @@ void sim_sample(struct sim *s);
 uint64_t sim_footprint_bytes(const struct sim *s);
 
 /* Run all invariant checkers; on failure abort with back end, event
- * number and time (a broken invariant is a bug, not a result). */
+ * number and time (a broken invariant is a bug, not a result). Besides
+ * the back end's and the page layers' own: R equals the sum of the live
+ * objects' sizes, and A >= R. */
 void sim_check(struct sim *s);
 
 /*

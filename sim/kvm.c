@@ -541,6 +541,10 @@ static void kvm_note_alloc(struct kvm *k, struct kvm_submap *sub, unsigned order
 static uint64_t kvm_alloc_direct(struct kvm *k, struct kvm_submap *sub, unsigned order, unsigned gfp,
 				 enum frame_owner owner, uint32_t owner_id, enum fail_reason *why)
 {
+	if (order > k->pm->buddy->max_order) {   /* no block that large ever exists */
+		*why = FAIL_TOO_BIG;
+		return 0;
+	}
 	if (sub && sub->used + ((uint64_t)PAGE_SIZE << order) > sub->size) {
 		*why = FAIL_SUBMAP_FULL;
 		return 0;

@@ -123,22 +123,43 @@ static _Noreturn void usage_error(const char *fmt, ...)
 	exit(2);
 }
 
-static uint64_t num_arg(const char *opt, const char *s)
+/*
+ * Numbers on the command line. Every numeric option goes through
+ * opt_number: parse_u64 reads the whole text into 64 bits (decimal or
+ * 0x hex, K/M/G/T for sizes) and refuses a negative number or one past
+ * 2^64 - 1; then the option's own range is checked here, before anything
+ * is stored in a narrower field, so no value is ever truncated or wrapped.
+ */
+enum num_kind { NUM_PLAIN, NUM_BYTES };
+
+/* "16M" for a whole number of binary units, else the plain number. */
+static const char *opt_show(uint64_t v, enum num_kind kind, char *buf, size_t len)
 {
-	char *end;
-	if (!s || !*s || *s == '-')
-		usage_error("%s needs a non-negative number", opt);
-	unsigned long long v = strtoull(s, &end, 0);
-	if (*end)
-		usage_error("%s needs a number", opt);
-	return v;
+	static const char units[] = "KMGT";
+	int u = -1;
+	while (kind == NUM_BYTES && v && u < 3 && v % 1024 == 0) {
+		v /= 1024;
+		u++;
+	}
+	if (u >= 0)
+		snprintf(buf, len, "%llu%c", (unsigned long long)v, units[u]);
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+	return buf;
 }
 
-static uint64_t size_arg(const char *opt, const char *s)
+static uint64_t opt_number(const char *opt, const char *s, enum num_kind kind, uint64_t min, uint64_t max)
 {
-	uint64_t v;
-	if (!parse_size(s, &v))
-		usage_error("%s needs a size such as 4096, 16M or 64G", opt);
+	uint64_t v = 0;
+	enum parse_result r = parse_u64(s, kind == NUM_BYTES, &v);
+	if (r == PARSE_BAD)
+		usage_error("%s needs %s (got '%s')", opt,
+			    kind == NUM_BYTES ? "a size such as 4096, 0x1000, 16M or 64G" : "a number", s);
+	if (r == PARSE_RANGE || v < min || v > max) {
+		char lo[32], hi[32];
+		usage_error("%s must be %s..%s (got %s)", opt, opt_show(min, kind, lo, sizeof(lo)),
+			    opt_show(max, kind, hi, sizeof(hi)), s);
+	}
 	return v;
 }
 
@@ -149,6 +170,7 @@ static int parse_run_options(int argc, char **argv, struct params *p, uint32_t *
 	uint64_t mem = p->mem.mem_bytes;
 	unsigned max_order = p->mem.max_order;
 	struct reserved_range res[8];
+	const char *res_text[8], *zone_map_text = NULL, *pt_reserve_text = NULL;
 	unsigned nres = 0;
 	int c;
 	optind = 1;
@@ -157,16 +179,24 @@ static int parse_run_options(int argc, char **argv, struct params *p, uint32_t *
 		switch (c) {
 		case 'a': p->allocator = optarg; break;
 		case OPT_TRACE: p->trace = optarg; break;
-		case OPT_MEM: mem = size_arg("--mem", optarg); break;
-		case OPT_CPUS: p->cpus = (unsigned)num_arg("--cpus", optarg); break;
-		case OPT_SEED: p->seed = num_arg("--seed", optarg); break;
-		case OPT_DB: p->db = optarg; break;
+		case OPT_MEM:
+			mem = opt_number("--mem", optarg, NUM_BYTES, PHYSMEM_MEM_MIN, PHYSMEM_MEM_MAX);
+			if (mem % PAGE_SIZE)
+				usage_error("--mem must be a multiple of 4K (got %s)", optarg);
+			break;
+		case OPT_CPUS: p->cpus = (unsigned)opt_number("--cpus", optarg, NUM_PLAIN, 1, PARAMS_CPUS_MAX); break;
+		case OPT_SEED: p->seed = opt_number("--seed", optarg, NUM_PLAIN, 0, UINT64_MAX); break;
+		case OPT_DB:
+			if (!*optarg)
+				usage_error("--db needs a file name (got ''; --no-db for none)");
+			p->db = optarg;
+			break;
 		case OPT_NODB: p->db = NULL; break;
 		case OPT_STUDY: p->study = optarg; break;
-		case OPT_SAMPLE_EVERY: p->sample_every = num_arg("--sample-every", optarg); break;
-		case OPT_SAMPLE_NS: p->sample_ns = num_arg("--sample-ns", optarg); break;
-		case OPT_SNAPSHOT_EVERY: p->snapshot_every = num_arg("--snapshot-every", optarg); break;
-		case OPT_CHECK_EVERY: p->check_every = (unsigned)num_arg("--check-every", optarg); break;
+		case OPT_SAMPLE_EVERY: p->sample_every = opt_number("--sample-every", optarg, NUM_PLAIN, 0, UINT64_MAX); break;
+		case OPT_SAMPLE_NS: p->sample_ns = opt_number("--sample-ns", optarg, NUM_PLAIN, 0, UINT64_MAX); break;
+		case OPT_SNAPSHOT_EVERY: p->snapshot_every = opt_number("--snapshot-every", optarg, NUM_PLAIN, 0, UINT64_MAX); break;
+		case OPT_CHECK_EVERY: p->check_every = opt_number("--check-every", optarg, NUM_PLAIN, 0, UINT64_MAX); break;
 		case OPT_LENIENT: p->lenient = true; break;
 		case OPT_NO_PAGE_EVENTS: p->page_events = false; break;
 		case OPT_REPLAY_OWN_SLAB: p->replay_own_slab = true; break;
@@ -185,42 +215,80 @@ static int parse_run_options(int argc, char **argv, struct params *p, uint32_t *
 			p->set_val[p->nsets++] = eq + 1;
 			break;
 		}
-		case OPT_MAX_ORDER: max_order = (unsigned)num_arg("--max-order", optarg); break;
+		case OPT_MAX_ORDER:
+			max_order = (unsigned)opt_number("--max-order", optarg, NUM_PLAIN, 1, PHYSMEM_MAX_ORDER);
+			break;
 		case OPT_RESERVE: {
 			char *plus = strchr(optarg, '+');
 			if (!plus || nres == ARRAY_SIZE(res))
-				usage_error("--reserve needs START+SIZE, e.g. 0+1M (got '%s')", optarg);
+				usage_error("--reserve needs START+SIZE, at most %zu times, e.g. 0+1M (got '%s')",
+					    ARRAY_SIZE(res), optarg);
+			res_text[nres] = optarg;
 			*plus = '\0';
-			res[nres].start = size_arg("--reserve", optarg);
-			res[nres++].size = size_arg("--reserve", plus + 1);
+			res[nres].start = opt_number("--reserve START", optarg, NUM_BYTES, 0, PHYSMEM_MEM_MAX);
+			res[nres].size = opt_number("--reserve SIZE", plus + 1, NUM_BYTES, 1, PHYSMEM_MEM_MAX);
+			*plus = '+';
+			nres++;
 			break;
 		}
 		case OPT_NO_MERGE: p->no_merge = true; break;
-		case OPT_SLUB_MIN_OBJECTS: p->slub_min_objects = (unsigned)num_arg("--slub-min-objects", optarg); break;
-		case OPT_SLUB_MAX_ORDER: p->slub_max_order = (unsigned)num_arg("--slub-max-order", optarg); break;
-		case OPT_ZONE_MAP: p->zone_map_bytes = size_arg("--zone-map", optarg); break;
+		case OPT_SLUB_MIN_OBJECTS:
+			p->slub_min_objects = (unsigned)opt_number("--slub-min-objects", optarg, NUM_PLAIN, 0,
+								   PARAMS_SLUB_MIN_OBJECTS);
+			break;
+		case OPT_SLUB_MAX_ORDER:
+			p->slub_max_order = (unsigned)opt_number("--slub-max-order", optarg, NUM_PLAIN, 0,
+								 PARAMS_SLUB_MAX_ORDER);
+			break;
+		case OPT_ZONE_MAP:
+			p->zone_map_bytes = opt_number("--zone-map", optarg, NUM_BYTES, PAGE_SIZE, PHYSMEM_MEM_MAX);
+			zone_map_text = optarg;
+			break;
 		case OPT_NTA_RELEASE: p->nta_release = true; break;
-		case OPT_NTA_CHUNK: p->nta_chunk = (unsigned)num_arg("--nta-chunk", optarg); break;
+		case OPT_NTA_CHUNK:
+			p->nta_chunk = (unsigned)opt_number("--nta-chunk", optarg, NUM_PLAIN, PARAMS_NTA_CHUNK_MIN,
+							    PARAMS_NTA_CHUNK_MAX);
+			if (p->nta_chunk & (p->nta_chunk - 1))
+				usage_error("--nta-chunk must be a power of two %u..%u (got %s)",
+					    PARAMS_NTA_CHUNK_MIN, PARAMS_NTA_CHUNK_MAX, optarg);
+			break;
 		case OPT_BACKING:
 			if (strcmp(optarg, "direct") == 0) p->backing = BACKING_DIRECT;
 			else if (strcmp(optarg, "mapped") == 0) p->backing = BACKING_MAPPED;
 			else usage_error("--backing is direct or mapped (got '%s')", optarg);
 			break;
 		case OPT_PT_LEVELS:
-			p->pt_levels = (unsigned)num_arg("--pt-levels", optarg);
-			if (p->pt_levels != 4 && p->pt_levels != 5)
-				usage_error("--pt-levels is 4 or 5 (got %s)", optarg);
+			p->pt_levels = (unsigned)opt_number("--pt-levels", optarg, NUM_PLAIN, 4, 5);
 			break;
-		case OPT_PT_RESERVE: p->pt_reserve = (unsigned)num_arg("--pt-reserve", optarg); break;
+		case OPT_PT_RESERVE:
+			/* at most one per frame of the largest machine; of --mem below */
+			p->pt_reserve = (unsigned)opt_number("--pt-reserve", optarg, NUM_PLAIN, 0, PHYSMEM_MEM_MAX / PAGE_SIZE);
+			pt_reserve_text = optarg;
+			break;
 		case OPT_SIZE:
 			if (!size_out)
 				usage_error("--size is an option of `kmemsim info`");
-			*size_out = (uint32_t)size_arg("--size", optarg);
+			/* struct event carries a size in 32 bits: what a request can be */
+			*size_out = (uint32_t)opt_number("--size", optarg, NUM_BYTES, 1, UINT32_MAX);
 			break;
 		case OPT_HELP: fputs(usage, stdout); exit(0);
 		default: fprintf(stderr, "(kmemsim --help for usage)\n"); exit(2);
 		}
 	}
+	/* Ranges that depend on --mem, which may come after the option
+	 * (params_check below checks them too, for every caller). */
+	char m[32];
+	for (unsigned i = 0; i < nres; i++) {
+		if (res[i].size > mem || res[i].start > mem - res[i].size)   /* no start + size overflow */
+			usage_error("--reserve START+SIZE must end within --mem %s (got %s)",
+				    opt_show(mem, NUM_BYTES, m, sizeof(m)), res_text[i]);
+	}
+	if (zone_map_text && (p->zone_map_bytes > mem || p->zone_map_bytes % PAGE_SIZE))
+		usage_error("--zone-map must be a multiple of 4K from 4K to --mem %s (got %s)",
+			    opt_show(mem, NUM_BYTES, m, sizeof(m)), zone_map_text);
+	if (pt_reserve_text && p->pt_reserve > mem / PAGE_SIZE)
+		usage_error("--pt-reserve must be 0..%llu pages, the frames of --mem %s (got %s)",
+			    (unsigned long long)(mem / PAGE_SIZE), opt_show(mem, NUM_BYTES, m, sizeof(m)), pt_reserve_text);
 	physmem_config_init(&p->mem, mem);
 	p->mem.max_order = max_order;
 	if (nres) {
@@ -228,10 +296,8 @@ static int parse_run_options(int argc, char **argv, struct params *p, uint32_t *
 		memcpy(p->mem.reserved, res, nres * sizeof(res[0]));
 	}
 	char err[256];
-	if (!physmem_config_check(&p->mem, err, sizeof(err)))
+	if (!params_check(p, err, sizeof(err)))
 		usage_error("%s", err);
-	if (p->nta_chunk < 8 || (p->nta_chunk & (p->nta_chunk - 1)) || p->nta_chunk > 256)
-		usage_error("--nta-chunk must be a power of two from 8 to 256");
 	return optind;
 }
 

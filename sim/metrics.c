@@ -328,8 +328,7 @@ void metrics_snapshot(struct sim *s, const char *label)
 	if (!m || !s->res)
 		return;
 	const struct physmem *pm = s->pm;
-	uint32_t granule = s->p->nta_chunk >= 8 && s->p->nta_chunk <= PAGE_SIZE &&
-			   !(s->p->nta_chunk & (s->p->nta_chunk - 1)) ? s->p->nta_chunk : METRICS_GRANULE_DEFAULT;
+	uint32_t granule = s->p->nta_chunk;   /* a power of two 8..4096 (params_check) */
 	struct snap_ctx c = { .s = s, .granule = granule, .per_page = PAGE_SIZE / granule };
 	struct byte_buf owners = { 0 };
 

@@ -85,7 +85,6 @@ enum {
 	SNAP_RESERVED = 1,   /* never given to the page allocator */
 	SNAP_OWNER_BASE = 2, /* allocated: code = SNAP_OWNER_BASE + enum frame_owner */
 };
-#define METRICS_GRANULE_DEFAULT 32u
 
 /* A used range of granules [lo, hi), in physical order (pfn * granules per page + offset). */
 struct metrics_range { uint64_t lo, hi; };

@@ -19,9 +19,51 @@ void params_init(struct params *p)
 	p->page_events = true;
 	p->slub_max_order = 3;
 	p->zone_map_bytes = 12 * MIB;
-	p->nta_chunk = 32;
+	p->nta_chunk = PARAMS_NTA_CHUNK_DEFAULT;
 	p->backing = BACKING_DIRECT;
 	p->pt_levels = 4;
+}
+
+bool params_check(const struct params *p, char *err, size_t errlen)
+{
+	if (!physmem_config_check(&p->mem, err, errlen))
+		return false;
+	if (p->cpus < 1 || p->cpus > PARAMS_CPUS_MAX) {
+		snprintf(err, errlen, "--cpus must be 1..%u (got %u)", PARAMS_CPUS_MAX, p->cpus);
+		return false;
+	}
+	if (p->nta_chunk < PARAMS_NTA_CHUNK_MIN || p->nta_chunk > PARAMS_NTA_CHUNK_MAX ||
+	    (p->nta_chunk & (p->nta_chunk - 1))) {
+		snprintf(err, errlen, "--nta-chunk must be a power of two %u..%u (got %u)",
+			 PARAMS_NTA_CHUNK_MIN, PARAMS_NTA_CHUNK_MAX, p->nta_chunk);
+		return false;
+	}
+	if (p->slub_max_order > PARAMS_SLUB_MAX_ORDER) {
+		snprintf(err, errlen, "--slub-max-order must be 0..%u (got %u)", PARAMS_SLUB_MAX_ORDER,
+			 p->slub_max_order);
+		return false;
+	}
+	if (p->slub_min_objects > PARAMS_SLUB_MIN_OBJECTS) {
+		snprintf(err, errlen, "--slub-min-objects must be 0..%u (got %u)", PARAMS_SLUB_MIN_OBJECTS,
+			 p->slub_min_objects);
+		return false;
+	}
+	if (p->pt_levels != 4 && p->pt_levels != 5) {
+		snprintf(err, errlen, "--pt-levels must be 4 or 5 (got %u)", p->pt_levels);
+		return false;
+	}
+	if (p->pt_reserve > p->mem.mem_bytes / PAGE_SIZE) {
+		snprintf(err, errlen, "--pt-reserve must be 0..%llu pages, the size of --mem (got %u)",
+			 (unsigned long long)(p->mem.mem_bytes / PAGE_SIZE), p->pt_reserve);
+		return false;
+	}
+	if (p->zone_map_bytes < PAGE_SIZE || p->zone_map_bytes > p->mem.mem_bytes ||
+	    p->zone_map_bytes % PAGE_SIZE) {
+		snprintf(err, errlen, "--zone-map must be a multiple of 4K from 4K to --mem, %llu (got %llu)",
+			 (unsigned long long)p->mem.mem_bytes, (unsigned long long)p->zone_map_bytes);
+		return false;
+	}
+	return true;
 }
 
 char *params_describe(const struct params *p)

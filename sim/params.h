@@ -13,6 +13,16 @@ enum backing { BACKING_DIRECT, BACKING_MAPPED };
 
 #define MAX_SETS 32
 
+/* Ranges of the parameters every caller must respect (the command line
+ * refuses values outside them, sim_create checks them again through
+ * params_check). One definition each: no module has its own fallback. */
+#define PARAMS_CPUS_MAX          256u   /* struct obj keeps the CPU in 8 bits */
+#define PARAMS_NTA_CHUNK_MIN     8u     /* a power of two in this range */
+#define PARAMS_NTA_CHUNK_MAX     4096u  /* one page: a node then has 1..4 chunks */
+#define PARAMS_NTA_CHUNK_DEFAULT 32u    /* the original AVL_MIN_SIZE */
+#define PARAMS_SLUB_MAX_ORDER    10u    /* Linux's MAX_PAGE_ORDER caps slub_max_order */
+#define PARAMS_SLUB_MIN_OBJECTS  32767u /* MAX_OBJS_PER_PAGE */
+
 struct params {
 	const char *allocator;      /* back end name */
 	const char *trace;          /* trace file, or NULL */
@@ -25,7 +35,7 @@ struct params {
 	uint64_t sample_every;      /* events between samples (0 = auto) */
 	uint64_t sample_ns;         /* simulated ns between samples (0 = off) */
 	uint64_t snapshot_every;    /* events between snapshots (0 = off) */
-	unsigned check_every;       /* run the invariant checkers every N events (0 = off) */
+	uint64_t check_every;       /* run the invariant checkers every N events (0 = off) */
 	bool     lenient;           /* count and skip malformed trace lines */
 	bool     page_events;       /* replay mm_page_alloc/free (default on) */
 	bool     replay_own_slab;   /* replay the traced kernel's own slab pages and
@@ -42,7 +52,7 @@ struct params {
 	uint64_t zone_map_bytes;    /* default 12 MiB */
 	/* nta */
 	bool     nta_release;       /* return empty pages to the system */
-	unsigned nta_chunk;         /* minimum chunk, default 32 */
+	unsigned nta_chunk;         /* chunk bytes: PARAMS_NTA_CHUNK_MIN..MAX, a power of two */
 	/* page tables / kvm */
 	enum backing backing;
 	unsigned pt_levels;         /* 4 or 5 (LA57) */
@@ -54,6 +64,11 @@ struct params {
 };
 
 void params_init(struct params *p);
+
+/* Check every parameter against its range (memory, CPUs, back-end
+ * options); on error write a message naming the option to err and return
+ * false. sim_create calls it, so a C caller cannot get past it either. */
+bool params_check(const struct params *p, char *err, size_t errlen);
 
 /* "key=value key=value ..." of every parameter, for the runs table. */
 char *params_describe(const struct params *p);

@@ -25,9 +25,6 @@ const char *const owner_names[NR_OWNERS] = {
 	[OWNER_RESERVE] = "reserve",
 };
 
-#define MEM_MIN   (16 * MIB)
-#define MEM_MAX   (1024 * GIB)
-
 void physmem_config_init(struct physmem_config *cfg, uint64_t mem_bytes)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -47,7 +44,7 @@ void physmem_config_init(struct physmem_config *cfg, uint64_t mem_bytes)
 
 bool physmem_config_check(const struct physmem_config *cfg, char *err, size_t errlen)
 {
-	if (cfg->mem_bytes < MEM_MIN || cfg->mem_bytes > MEM_MAX) {
+	if (cfg->mem_bytes < PHYSMEM_MEM_MIN || cfg->mem_bytes > PHYSMEM_MEM_MAX) {
 		snprintf(err, errlen, "memory size must be between 16M and 1T (got %llu bytes)",
 			 (unsigned long long)cfg->mem_bytes);
 		return false;
@@ -56,12 +53,13 @@ bool physmem_config_check(const struct physmem_config *cfg, char *err, size_t er
 		snprintf(err, errlen, "memory size must be a multiple of 4K");
 		return false;
 	}
-	if (cfg->max_order < 1 || cfg->max_order >= 20) {
-		snprintf(err, errlen, "max order must be 1..19 (got %u)", cfg->max_order);
+	if (cfg->max_order < 1 || cfg->max_order > PHYSMEM_MAX_ORDER) {
+		snprintf(err, errlen, "max order must be 1..%u (got %u)", PHYSMEM_MAX_ORDER, cfg->max_order);
 		return false;
 	}
 	for (unsigned i = 0; i < cfg->nreserved; i++)
-		if (cfg->reserved[i].start + cfg->reserved[i].size > cfg->mem_bytes) {
+		if (cfg->reserved[i].size > cfg->mem_bytes ||   /* start + size must not wrap */
+		    cfg->reserved[i].start > cfg->mem_bytes - cfg->reserved[i].size) {
 			snprintf(err, errlen, "reserved range %u ends beyond memory", i);
 			return false;
 		}

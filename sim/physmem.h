@@ -67,6 +67,10 @@ struct reserved_range {
 	uint64_t start, size;   /* bytes */
 };
 
+#define PHYSMEM_MEM_MIN   (16 * MIB)     /* --mem range */
+#define PHYSMEM_MEM_MAX   (1024 * GIB)
+#define PHYSMEM_MAX_ORDER 19u            /* --max-order: 1..19 (BUDDY_MAX_ORDERS - 1) */
+
 struct physmem_config {
 	uint64_t mem_bytes;          /* 16 MiB .. 1 TiB, multiple of 4 MiB */
 	unsigned max_order;          /* buddy MAX_ORDER - 1 (Linux: 10) */

@@ -357,6 +357,63 @@ static void t_too_big_and_chunk(void)
 }
 
 /*
+ * Sizes near 2^32 (issue 11): the chunk count was computed in 32 bits, so
+ * 2^32 - 1 bytes wrapped to 0 chunks and was "served" at the address of
+ * the next object; its free then crashed. Every size from 2^32 - 3 chunks
+ * up must fail with FAIL_TOO_BIG, interleaved with real objects on both
+ * CPUs and every chunk size; the shadow map proves no two live objects
+ * share a byte, and everything is freed cleanly.
+ */
+static void t_size_near_2p32(void)
+{
+	static const unsigned chunks[] = { 8, 32, 256, 4096 };
+	for (size_t ci = 0; ci < ARRAY_SIZE(chunks); ci++) {
+		testsim_params(&P, "nta", 32 * MIB);
+		P.nta_chunk = chunks[ci];
+		struct sim *s = testsim_create(&P);
+		CHECK(s != NULL);
+		if (!s)
+			continue;
+		struct shadow sh = { 0 };
+		uint64_t key[64], va[64];
+		uint32_t len[64];
+		unsigned n = 0, refused = 0;
+		bool ok = true;
+		for (uint64_t k = 0; k < 3 * chunks[ci] + 2 && n < 60; k++) {
+			uint32_t big = (uint32_t)(UINT32_MAX - k);        /* 2^32-1, 2^32-2, ... */
+			if (sim_alloc(s, big, 0, (unsigned)(k & 1), 0, 0) == 0)
+				refused++;
+			if (k % chunks[ci] == 0) {                         /* a real object between */
+				len[n] = 1 + (uint32_t)(k * 37 % 3000);
+				key[n] = sim_alloc(s, len[n], 0, (unsigned)(k & 1), 0, 0);
+				CHECK(key[n] != 0);
+				va[n] = addr_of(s, key[n]);
+				ok &= shadow_mark(&sh, va[n], len[n], true);
+				n++;
+			}
+		}
+		CHECK_EQ(refused, 3 * chunks[ci] + 2);
+		CHECK_EQ(s->st.failed_by[FAIL_TOO_BIG], refused);
+		CHECK_EQ(s->st.failed_allocs, refused);
+		CHECK_MSG(ok, "chunk %u: a live object shares bytes with another", chunks[ci]);
+		CHECK_EQ(s->st.live_objects, n);
+		/* the largest request NTA serves, and one byte more */
+		CHECK(sim_alloc(s, 16384, 0, 0, 0, 0) != 0);
+		CHECK(sim_alloc(s, 16385, 0, 0, 0, 0) == 0);
+		for (unsigned i = 0; i < n; i++) {
+			ok &= shadow_mark(&sh, va[i], len[i], false);
+			sim_free(s, key[i], (unsigned)(i & 1));
+		}
+		CHECK(ok);
+		sim_reclaim(s);
+		CHECK(s->st.checks > refused);
+		CHECK_EQ(s->a->alloc_bytes, 16384);
+		shadow_free(&sh);
+		sim_destroy(s);
+	}
+}
+
+/*
  * Exhaustion on a small machine, without and with --nta-release. Random
  * sizes on two CPUs until the buddy allocator is empty and an allocation
  * fails (recorded as FAIL_NOMEM, never an abort); then everything is freed,
@@ -430,6 +487,7 @@ int main(void)
 	RUN(t_random_checked);
 	RUN(t_release);
 	RUN(t_too_big_and_chunk);
+	RUN(t_size_near_2p32);
 	RUN(t_exhaustion);
 	RUN(t_replay_checked);
 	return check_done();

@@ -50,7 +50,7 @@ end
 for i = 1, P.packets do
 	local step = exponential(gap)
 	now = now + step
-	sim.advance(step)
+	sim.advance(math.floor(step))   -- simulated time is whole ns
 	consume_until(now)   -- packets due by now are consumed (at most one gap late)
 	local head = sim.alloc(232, { cache = head_cache, cpu = rx, gfp = sim.GFP_ATOMIC })
 	local data = head and sim.alloc(uniform(0, 1) < P.jumbo and big or small, { cpu = rx, gfp = sim.GFP_ATOMIC })

@@ -14,6 +14,12 @@
 -- Randomness: only the engine's generator, seeded by --seed. math.random is
 -- rebound to it (same seed, same numbers) and math.randomseed raises an
 -- error.
+--
+-- Numbers: every number goes to C as a double and is checked there (an
+-- integer in the argument's range: sizes 1..2^32-1, CPUs 0..cpus-1, times
+-- 0..2^63 ns, ...); a bad one is an error raised at the script's line
+-- ("script.lua:LINE: alloc: size must be ... (got ...)"), never wrapped or
+-- truncated. The wrappers below only turn C's error code into that error.
 
 local ffi = require "ffi"
 local cfg = package.loaded["kmemsim.config"] or {}
@@ -188,9 +194,11 @@ function M.alloc(size, o)
 	error(ffi.string(C.kms_error()), 2)
 end
 
--- sim.free(h[, cpu]): cpu defaults to the current CPU (sim.cpu); nil is kfree(NULL).
+-- sim.free(h[, cpu]): cpu defaults to the current CPU (sim.cpu); nil is
+-- kfree(NULL). Freeing a handle twice (or after its lifetime ended) is an
+-- error, as is a number sim.alloc never returned.
 function M.free(h, cpu)
-	C.kms_free(h or 0, cpu or default_cpu)
+	if C.kms_free(h or 0, cpu or default_cpu) < 0 then error(ffi.string(C.kms_error()), 2) end
 end
 
 -- The CPU that allocated a live handle, or nil.
@@ -200,8 +208,12 @@ function M.owner_cpu(h)
 	return c
 end
 
--- id = sim.cache(name, size[, align])
+-- id = sim.cache(name, size[, align]): the same name again gives the same
+-- id; with another size or alignment it is an error.
 function M.cache(name, size, align)
+	if type(name) ~= "string" or name == "" or name:find("%z") then
+		error("cache: the name must be a non-empty string without NUL bytes", 2)
+	end
 	local id = C.kms_cache(name, size, align or 0)
 	if id == -2 then error(ffi.string(C.kms_error()), 2) end
 	if id < 0 then error(string.format("sim.cache: back end %s refused cache %s (size %d)",
@@ -211,8 +223,8 @@ end
 
 function M.cpu(n)
 	if n == nil then return default_cpu end
-	if type(n) ~= "number" or n < 0 or n % 1 ~= 0 then error("sim.cpu: a CPU number >= 0", 2) end
-	default_cpu = n % C.kms_cpus()
+	if C.kms_cpu_check("sim.cpu", n) < 0 then error(ffi.string(C.kms_error()), 2) end
+	default_cpu = n
 	return default_cpu
 end
 
@@ -261,22 +273,26 @@ local function heap_pop()
 end
 
 function M.after(ns, fn)
-	if type(ns) ~= "number" or ns < 0 or type(fn) ~= "function" then
-		error("sim.after(ns >= 0, function)", 2)
-	end
+	if type(fn) ~= "function" then error("sim.after(ns, function)", 2) end
+	if C.kms_time_check("after", ns) < 0 then error(ffi.string(C.kms_error()), 2) end
 	seq = seq + 1
 	heap_push({ when = C.kms_now() + ns, seq = seq, fn = fn })
 end
 
 local function advance_to(t)
 	local now = C.kms_now()
-	if t > now then C.kms_advance(t - now) end
+	if t > now and C.kms_advance(t - now) < 0 then error(ffi.string(C.kms_error()), 3) end
 end
 
 -- sim.advance(ns): let time pass; scheduled frees and sim.after callbacks
--- run in time order.
+-- run in time order. Without pending callbacks the engine's 64-bit clock
+-- moves by exactly ns; callback deadlines are doubles (exact below 2^53 ns).
 function M.advance(ns)
-	if type(ns) ~= "number" or ns < 0 then error("sim.advance: ns >= 0", 2) end
+	if nheap == 0 then
+		if C.kms_advance(ns) < 0 then error(ffi.string(C.kms_error()), 2) end
+		return
+	end
+	if C.kms_time_check("advance", ns) < 0 then error(ffi.string(C.kms_error()), 2) end
 	local target = C.kms_now() + ns
 	while nheap > 0 and heap[1].when <= target do
 		local t = heap_pop()
@@ -296,6 +312,7 @@ local stat_fields = {
 	"footprint_bytes", "alloc_bytes", "meta_bytes", "free_pages", "now_ns", "free_of_failed",
 }
 local stats_buf = ffi.new("struct kms_stats")
+local nreasons = ffi.sizeof(stats_buf.failed_by) / ffi.sizeof("uint64_t")
 
 -- sim.stats(): the engine's counters (struct sim_stats) plus footprint_bytes,
 -- alloc_bytes, meta_bytes, free_pages and now_ns; failed_by[reason name].
@@ -304,7 +321,7 @@ function M.stats()
 	local t = {}
 	for _, k in ipairs(stat_fields) do t[k] = tonumber(stats_buf[k]) end
 	t.failed_by = {}
-	for i = 1, 6 do t.failed_by[ffi.string(C.kms_fail_reason_name(i))] = tonumber(stats_buf.failed_by[i]) end
+	for i = 1, nreasons - 1 do t.failed_by[ffi.string(C.kms_fail_reason_name(i))] = tonumber(stats_buf.failed_by[i]) end
 	return t
 end
 
@@ -326,13 +343,21 @@ end
 
 -- ---- randomness ----
 
+-- A bad parameter (no number to draw) comes back as NaN: raise kms_error
+-- at the line that called sim.rand.* (level 3: drawn, the rand function,
+-- its caller; no tail calls, so no frame is skipped).
+local function drawn(v)
+	if v ~= v then error(ffi.string(C.kms_error()), 3) end
+	return v
+end
+
 local rand = {}
 M.rand = rand
-function rand.uniform(a, b) return C.kms_rand_uniform(a or 0, b or 1) end
-function rand.int(lo, hi) return C.kms_rand_int(lo, hi) end
-function rand.exponential(mean) return C.kms_rand_exponential(mean) end
-function rand.lognormal(mu, sigma) return C.kms_rand_lognormal(mu, sigma) end
-function rand.pareto(xm, alpha) return C.kms_rand_pareto(xm, alpha) end
+function rand.uniform(a, b) local v = drawn(C.kms_rand_uniform(a or 0, b or 1)); return v end
+function rand.int(lo, hi) local v = drawn(C.kms_rand_int(lo, hi)); return v end
+function rand.exponential(mean) local v = drawn(C.kms_rand_exponential(mean)); return v end
+function rand.lognormal(mu, sigma) local v = drawn(C.kms_rand_lognormal(mu, sigma)); return v end
+function rand.pareto(xm, alpha) local v = drawn(C.kms_rand_pareto(xm, alpha)); return v end
 
 -- d = sim.rand.empirical{ {value, weight}, ... }  (or {values = {...}, weights = {...}})
 -- d() draws a value with probability proportional to its weight (alias
@@ -361,7 +386,8 @@ math.random = function(m, n)
 	if m == nil then return C.kms_rand_uniform(0, 1) end
 	if n == nil then m, n = 1, m end
 	if m > n then error("bad argument to 'random' (interval is empty)", 2) end
-	return C.kms_rand_int(m, n)
+	local v = drawn(C.kms_rand_int(m, n))
+	return v
 end
 math.randomseed = function()
 	error("math.randomseed: the seed is kmemsim's --seed", 2)
@@ -379,10 +405,15 @@ local buddy_mt = {}
 buddy_mt.__index = buddy_mt
 function buddy_mt:alloc(bytes)
 	local pfn = C.kms_buddy_alloc(self.b, bytes)
+	if pfn == -2 then error("buddy model: alloc needs an integer number of bytes 0..2^53 (got " .. tostring(bytes) .. ")", 2) end
 	if pfn < 0 then return nil end
 	return pfn
 end
-function buddy_mt:free(pfn, bytes) C.kms_buddy_free(self.b, pfn, bytes) end
+function buddy_mt:free(pfn, bytes)
+	if C.kms_buddy_free(self.b, pfn, bytes) < 0 then
+		error(string.format("buddy model: no allocated block for %s bytes at pfn %s", tostring(bytes), tostring(pfn)), 2)
+	end
+end
 function buddy_mt:check() return C.kms_buddy_check(self.b) == 1 end
 -- Blocks from the lowest address: { {pfn=, order=, allocated=bool}, ... }
 function buddy_mt:blocks()
@@ -401,7 +432,8 @@ end
 -- 0..max_order, outside the simulated machine (for worked examples).
 function M.buddy_model(nframes, max_order)
 	local b = C.kms_buddy_create(nframes, max_order)
-	if b == nil then error("sim.buddy_model: 1..2^24 frames, max_order < 20", 2) end
+	if b == nil then error("sim.buddy_model: nframes an integer 1..2^24, max_order 0..19 (got "
+		.. tostring(nframes) .. ", " .. tostring(max_order) .. ")", 2) end
 	return setmetatable({ b = ffi.gc(b, C.kms_buddy_destroy), nframes = nframes }, buddy_mt)
 end
 
