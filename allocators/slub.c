@@ -93,8 +93,8 @@
 #include "allocator.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
+#include "../sim/page.h"
 #include "../sim/params.h"
-#include "buddy.h"
 
 #define SLUB_NONE           (-1)
 #define SLUB_END            0xffffu     /* end of a free-pointer chain */
@@ -557,7 +557,7 @@ static int32_t slub_slab_new(struct slub *s, uint32_t ci, unsigned cpu, unsigned
 	};
 	for (unsigned i = 0; i < (1u << order); i++) {
 		uint32_t pfn = kvm_va_to_pfn(s->a.sim->kvm, va + (uint64_t)i * PAGE_SIZE);
-		s->a.sim->pm->frames[pfn].next = (uint32_t)si;
+		page_private_set(s->a.sim->pl, pfn, OWNER_SLAB, 0, 0, (uint32_t)si);
 	}
 	c->nr_slabs++;
 	c->hostage_pages += 1u << order;      /* empty: at most 1/8 used */
@@ -787,7 +787,7 @@ static int32_t slub_alloc_slow(struct slub *s, struct slub_cache *c, uint32_t ci
 static uint64_t slub_alloc_large(struct slub *s, uint32_t size, unsigned gfp)
 {
 	unsigned order = order_for_bytes(size);
-	if (order > s->a.sim->pm->buddy->max_order) {
+	if (order > page_max_order(s->a.sim->pl)) {
 		s->a.last_fail = FAIL_TOO_BIG;
 		return 0;
 	}
@@ -802,7 +802,7 @@ static uint64_t slub_alloc_large(struct slub *s, uint32_t size, unsigned gfp)
 		s->large = xrealloc(s->large, s->large_cap * sizeof(*s->large));
 	}
 	s->large[s->nlarge] = (struct slub_large){ va, order };
-	s->a.sim->pm->frames[kvm_va_to_pfn(s->a.sim->kvm, va)].next = s->nlarge++;
+	page_private_set(s->a.sim->pl, kvm_va_to_pfn(s->a.sim->kvm, va), OWNER_LARGE, 0, 0, s->nlarge++);
 	s->large_bytes += (uint64_t)PAGE_SIZE << order;
 	s->a.alloc_bytes += (uint64_t)PAGE_SIZE << order;
 	s->st.large_allocs++;
@@ -851,14 +851,14 @@ static uint64_t slub_alloc(struct allocator *a, int cache, uint32_t size, unsign
 
 static void slub_free_large(struct slub *s, uint64_t addr, uint32_t pfn)
 {
-	uint32_t li = s->a.sim->pm->frames[pfn].next;
+	uint32_t li = page_private(s->a.sim->pl, pfn, OWNER_LARGE, 0);
 	if (li >= s->nlarge || s->large[li].va != addr)
 		die("slub: kfree(%#llx): not a kmalloc_large allocation", (unsigned long long)addr);
 	unsigned order = s->large[li].order;
 	kvm_free(s->a.sim->kvm, NULL, addr, order);
 	s->large[li] = s->large[--s->nlarge];
 	if (li < s->nlarge)
-		s->a.sim->pm->frames[kvm_va_to_pfn(s->a.sim->kvm, s->large[li].va)].next = li;
+		page_private_set(s->a.sim->pl, kvm_va_to_pfn(s->a.sim->kvm, s->large[li].va), OWNER_LARGE, 0, s->nlarge, li);
 	s->large_bytes -= (uint64_t)PAGE_SIZE << order;
 	s->a.alloc_bytes -= (uint64_t)PAGE_SIZE << order;
 	s->st.large_frees++;
@@ -873,14 +873,14 @@ static void slub_free(struct allocator *a, int cache, uint64_t addr, uint32_t si
 	uint32_t pfn = kvm_va_to_pfn(a->sim->kvm, addr);
 	if (pfn == PFN_NONE)
 		die("slub: free of %#llx: not a kernel address", (unsigned long long)addr);
-	const struct frame *f = &a->sim->pm->frames[pfn];
-	if (f->owner == OWNER_LARGE) {
+	enum frame_owner owner = page_owner(a->sim->pl, pfn);
+	if (owner == OWNER_LARGE) {
 		slub_free_large(s, addr, pfn);
 		return;
 	}
-	int32_t si = (int32_t)f->next;
+	int32_t si = owner == OWNER_SLAB ? (int32_t)page_private(a->sim->pl, pfn, OWNER_SLAB, 0) : 0;
 	struct slub_slab *sl = &s->slabs[si];
-	if (f->owner != OWNER_SLAB || (uint32_t)si >= s->nslabs || sl->state == SLUB_SLOT_FREE)
+	if (owner != OWNER_SLAB || (uint32_t)si >= s->nslabs || sl->state == SLUB_SLOT_FREE)
 		die("slub: free of %#llx: not in a slab", (unsigned long long)addr);
 	struct slub_cache *c = &s->caches[sl->cache];
 	uint64_t off = addr - sl->base;
@@ -1065,7 +1065,7 @@ static bool slub_check(struct allocator *a, char *msg, size_t msglen)
 	uint8_t *seen = xmalloc(SLUB_MAX_OBJS + 1);
 	uint64_t *cnt = xcalloc((size_t)s->ncaches * CNT_N + 1, sizeof(*cnt));
 	uint64_t bytes = s->large_bytes;
-	const struct physmem *pm = a->sim->pm;
+	struct page_layer *pl = a->sim->pl;
 	for (uint32_t si = 0; si < s->nslabs; si++) {
 		const struct slub_slab *sl = &s->slabs[si];
 		if (sl->state == SLUB_SLOT_FREE)
@@ -1099,8 +1099,8 @@ static bool slub_check(struct allocator *a, char *msg, size_t msglen)
 			CHECK_FAIL("slub: cache %s slab %#llx: frozen for CPU %u, which does not hold it", c->name, (unsigned long long)sl->base, sl->cpu);
 		for (unsigned pg = 0; pg < (1u << sl->order); pg++) {
 			uint32_t pfn = kvm_va_to_pfn(a->sim->kvm, sl->base + (uint64_t)pg * PAGE_SIZE);
-			if (pfn == PFN_NONE || pm->frames[pfn].owner != OWNER_SLAB ||
-			    pm->frames[pfn].owner_id != sl->cache || pm->frames[pfn].next != si)
+			if (pfn == PFN_NONE || page_owner(pl, pfn) != OWNER_SLAB ||
+			    page_owner_id(pl, pfn) != sl->cache || page_private(pl, pfn, OWNER_SLAB, 0) != si)
 				CHECK_FAIL("slub: cache %s slab %#llx page %u: frame not marked as this slab", c->name,
 					   (unsigned long long)sl->base, pg);
 		}
@@ -1170,7 +1170,7 @@ static bool slub_check(struct allocator *a, char *msg, size_t msglen)
 	}
 	for (uint32_t i = 0; i < s->nlarge; i++) {
 		uint32_t pfn = kvm_va_to_pfn(a->sim->kvm, s->large[i].va);
-		if (pfn == PFN_NONE || pm->frames[pfn].owner != OWNER_LARGE || pm->frames[pfn].next != i)
+		if (pfn == PFN_NONE || page_owner(pl, pfn) != OWNER_LARGE || page_private(pl, pfn, OWNER_LARGE, 0) != i)
 			CHECK_FAIL("slub: kmalloc_large %#llx: frame not marked", (unsigned long long)s->large[i].va);
 	}
 	if (bytes != a->alloc_bytes)

@@ -14,6 +14,7 @@
 
 struct allocator;
 struct kvm;
+struct page_layer;
 struct results;
 struct metrics;
 
@@ -60,7 +61,8 @@ struct sim_cache {
 
 struct sim {
 	const struct params *p;
-	struct physmem   *pm;
+	struct page_layer *pl;      /* frames and the page allocator (sim/page.h) */
+	const struct physmem *pm;   /* the page layer's machine, to read */
 	struct kvm       *kvm;
 	struct allocator *a;
 	struct objtab     objs;     /* live objects */

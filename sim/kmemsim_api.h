@@ -106,7 +106,7 @@ void kms_empirical_destroy(struct rng_empirical *e);
 
 /* ---- a free-standing buddy allocator (the lecture example) ----
  * nframes 4 KiB frames with orders 0..max_order, driven through the real
- * allocators/buddy.c, outside the simulated machine. */
+ * sim/page_buddy.c, outside the simulated machine. */
 struct kms_buddy;
 struct kms_buddy *kms_buddy_create(uint32_t nframes, uint32_t max_order);
 void kms_buddy_destroy(struct kms_buddy *b);

@@ -15,7 +15,7 @@
  *      (Mach's kmem_suballoc, e.g. zone_map), arenas that import their
  *      span from it.
  *   3. Two page sources behind kvm_alloc (--backing):
- *      direct: 2^order contiguous frames from the buddy allocator, seen at
+ *      direct: 2^order contiguous frames from the page layer, seen at
  *        PAGE_OFFSET + pa. No mapping work, no new table pages. A submap
  *        is then a byte budget (its VA cannot be used: the address is the
  *        direct-map address), so only its size limits, not fragmentation.
@@ -43,15 +43,15 @@
  *   kernel holds a free frame it cannot use, the deadlock.
  *   --pt-reserve N sets N order-0 frames aside at boot (owner RESERVE).
  *   A table page is taken from the reserve when free memory is at or
- *   below the buddy's low watermark (sum over zones) and from the buddy
- *   allocator otherwise. Table pages freed while the reserve is short go
- *   back to it; otherwise it is refilled from the buddy allocator, on the
+ *   below the page layer's low watermark (sum over zones) and from the page
+ *   layer otherwise. Table pages freed while the reserve is short go
+ *   back to it; otherwise it is refilled from the page layer, on the
  *   free path, whenever free memory is above the low watermark
  *   (DragonFly's "keep a few extra slabs ready", non-blocking).
  *
  * Departures: no guard pages between vmalloc areas, no lazy TLB purge
  * (unmapped ranges are reusable at once), data frames ignore watermarks
- * (as the buddy model does), the vmalloc area's top-level tables are not
+ * (as the page layer's buddy does), the vmalloc area's top-level tables are not
  * preallocated (Linux's preallocate_vmalloc_pages) but charged on use.
  *
  * Invariants (kvm_check)
@@ -66,9 +66,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kvm.h"
+#include "page.h"
 #include "pgtable.h"
 #include "vmem.h"
-#include "../allocators/buddy.h"
 
 /* ---- kvm ---- */
 
@@ -82,7 +82,8 @@ struct kvm_submap {
 };
 
 struct kvm {
-	struct physmem      *pm;
+	struct page_layer   *pl;
+	const struct physmem *pm;
 	const struct params *p;
 	bool                 mapped;
 	struct kvm_stats     st;
@@ -102,16 +103,16 @@ struct kvm {
 
 static void kvm_reserve_push(struct kvm *k, uint32_t pfn)
 {
-	physmem_set_owner(k->pm, pfn, 0, OWNER_RESERVE, 0);
+	page_owner_set(k->pl, pfn, 0, OWNER_RESERVE, 0);
 	k->reserve[k->nreserve++] = pfn;
 }
 
-/* Top the reserve up from the buddy allocator while memory is above the
+/* Top the reserve up from the page layer while memory is above the
  * low watermark (at boot: while any is free). */
 static void kvm_reserve_refill(struct kvm *k, bool boot)
 {
-	while (k->nreserve < k->reserve_target && (boot || buddy_free_pages(k->pm->buddy) > k->wmark_low)) {
-		uint32_t pfn = buddy_alloc(k->pm->buddy, 0, 0);
+	while (k->nreserve < k->reserve_target && (boot || page_free_pages(k->pl) > k->wmark_low)) {
+		uint32_t pfn = page_alloc(k->pl, 0, 0, OWNER_RESERVE, 0);
 		if (pfn == PFN_NONE)
 			break;
 		kvm_reserve_push(k, pfn);
@@ -136,10 +137,9 @@ static uint32_t kvm_pt_page_alloc(void *ctx, unsigned level)
 			/* reserved memory: the frame stays RESERVED, owner RESERVE */
 			pfn = --k->boot_next;
 		} else {
-			pfn = buddy_alloc(k->pm->buddy, 0, 0);
+			pfn = page_alloc(k->pl, 0, 0, OWNER_PGTABLE, level);
 			if (pfn == PFN_NONE)
 				die("kvm: no memory for the direct map's page tables");
-			physmem_set_owner(k->pm, pfn, 0, OWNER_PGTABLE, level);
 		}
 		k->st.boot_pt_pages++;
 		return pfn;
@@ -147,16 +147,15 @@ static uint32_t kvm_pt_page_alloc(void *ctx, unsigned level)
 	k->depth++;
 	if (k->depth > k->st.recursion_max)
 		k->st.recursion_max = k->depth;
-	if (k->nreserve && buddy_free_pages(k->pm->buddy) <= k->wmark_low) {
+	if (k->nreserve && page_free_pages(k->pl) <= k->wmark_low) {
 		pfn = k->reserve[--k->nreserve];
 		k->st.reserve_used++;
+		page_owner_set(k->pl, pfn, 0, OWNER_PGTABLE, level);
 	} else {
-		pfn = buddy_alloc(k->pm->buddy, 0, 0);
+		pfn = page_alloc(k->pl, 0, 0, OWNER_PGTABLE, level);
 	}
 	if (pfn == PFN_NONE)
 		k->st.pt_failed++;
-	else
-		physmem_set_owner(k->pm, pfn, 0, OWNER_PGTABLE, level);
 	k->depth--;
 	return pfn;
 }
@@ -165,7 +164,7 @@ static void kvm_pt_page_free(void *ctx, uint32_t pfn, unsigned level)
 {
 	struct kvm *k = ctx;
 	(void)level;
-	if (k->pm->frames[pfn].state == FRAME_RESERVED) {   /* a boot table (not expected) */
+	if (page_frame(k->pl, pfn)->state == FRAME_RESERVED) {   /* a boot table (not expected) */
 		k->st.boot_pt_pages--;
 		return;
 	}
@@ -173,8 +172,7 @@ static void kvm_pt_page_free(void *ctx, uint32_t pfn, unsigned level)
 		kvm_reserve_push(k, pfn);
 		return;
 	}
-	physmem_set_owner(k->pm, pfn, 0, OWNER_NONE, 0);
-	buddy_free(k->pm->buddy, pfn, 0);
+	page_free(k->pl, pfn, 0);
 }
 
 /* Boot: the direct map with the largest aligned pages. */
@@ -192,14 +190,15 @@ static void kvm_direct_map_build(struct kvm *k)
 	memcpy(k->boot_maps, ps->mappings, sizeof(k->boot_maps));
 }
 
-struct kvm *kvm_create(struct physmem *pm, const struct params *p)
+struct kvm *kvm_create(struct page_layer *pl, const struct params *p)
 {
 	struct kvm *k = xcalloc(1, sizeof(*k));
+	const struct physmem *pm = page_physmem(pl);
+	k->pl = pl;
 	k->pm = pm;
 	k->p = p;
 	k->mapped = p->backing == BACKING_MAPPED;
-	for (int z = 0; z < NR_ZONES; z++)
-		k->wmark_low += pm->buddy->zone[z].watermark_low;
+	k->wmark_low = page_watermark_low(pl);
 	/* Boot tables come from the top of the largest reserved range (the
 	 * kernel image: Linux's early page tables live in its brk area). */
 	for (unsigned i = 0; i < p->mem.nreserved; i++) {
@@ -212,7 +211,7 @@ struct kvm *kvm_create(struct physmem *pm, const struct params *p)
 		}
 	}
 	k->booting = true;
-	k->pt = pgtable_create(pm, p->pt_levels == 5 ? 5 : 4, kvm_pt_page_alloc, kvm_pt_page_free, k);
+	k->pt = pgtable_create(pl, p->pt_levels == 5 ? 5 : 4, kvm_pt_page_alloc, kvm_pt_page_free, k);
 	if (!k->pt)
 		die("kvm: cannot create the kernel page table");
 	kvm_direct_map_build(k);
@@ -263,13 +262,12 @@ static uint64_t kvm_alloc_direct(struct kvm *k, struct kvm_submap *sub, unsigned
 	k->depth = 1;
 	if (k->st.recursion_max < 1)
 		k->st.recursion_max = 1;
-	uint32_t pfn = buddy_alloc(k->pm->buddy, order, gfp);
+	uint32_t pfn = page_alloc(k->pl, order, gfp, owner, owner_id);
 	k->depth = 0;
 	if (pfn == PFN_NONE) {
 		*why = FAIL_NOMEM;
 		return 0;
 	}
-	physmem_set_owner(k->pm, pfn, order, owner, owner_id);
 	kvm_note_alloc(k, sub, order);
 	return PAGE_OFFSET + ((uint64_t)pfn << PAGE_SHIFT);
 }
@@ -285,8 +283,7 @@ static void kvm_unmap_pages(struct kvm *k, uint64_t va, uint64_t n)
 		if (pgtable_unmap(k->pt, pva, PT_SIZE_4K) != PT_OK)
 			die("kvm_free: cannot unmap %#llx", (unsigned long long)pva);
 		k->st.unmap_ops++;
-		physmem_set_owner(k->pm, w.pfn, 0, OWNER_NONE, 0);
-		buddy_free(k->pm->buddy, w.pfn, 0);
+		page_free(k->pl, w.pfn, 0);
 	}
 }
 
@@ -304,19 +301,17 @@ static uint64_t kvm_alloc_mapped(struct kvm *k, struct kvm_submap *sub, unsigned
 	if (k->st.recursion_max < 1)
 		k->st.recursion_max = 1;
 	for (i = 0; i < n; i++) {
-		uint32_t pfn = buddy_alloc(k->pm->buddy, 0, gfp);
+		uint32_t pfn = page_alloc(k->pl, 0, gfp, owner, owner_id);
 		if (pfn == PFN_NONE) {
 			*why = FAIL_NOMEM;
 			break;
 		}
-		physmem_set_owner(k->pm, pfn, 0, owner, owner_id);
 		enum pt_result r = pgtable_map(k->pt, va + (i << PAGE_SHIFT), pfn, PT_SIZE_4K, PT_PROT_WRITE);
 		if (r != PT_OK) {
 			if (r != PT_NOMEM)
 				die("kvm: mapping %#llx failed (%d): range allocator and page table disagree",
 				    (unsigned long long)(va + (i << PAGE_SHIFT)), r);
-			physmem_set_owner(k->pm, pfn, 0, OWNER_NONE, 0);
-			buddy_free(k->pm->buddy, pfn, 0);
+			page_free(k->pl, pfn, 0);
 			*why = FAIL_PGTABLE;
 			break;
 		}
@@ -357,8 +352,7 @@ void kvm_free(struct kvm *k, struct kvm_submap *sub, uint64_t va, unsigned order
 		uint32_t pfn = kvm_va_to_pfn(k, va);
 		if (pfn == PFN_NONE)
 			die("kvm_free: %#llx is not a kvm address", (unsigned long long)va);
-		physmem_set_owner(k->pm, pfn, order, OWNER_NONE, 0);
-		buddy_free(k->pm->buddy, pfn, order);
+		page_free(k->pl, pfn, order);
 	} else {
 		struct vmem *a = sub ? sub->arena : k->kmap;
 		uint64_t vp = va >> PAGE_SHIFT;
@@ -480,7 +474,7 @@ bool kvm_check(const struct kvm *k, char *msg, size_t msglen)
 	if (k->nreserve > k->reserve_target)
 		CHECK_FAIL("kvm: reserve holds %u frames, target %u", k->nreserve, k->reserve_target);
 	for (unsigned i = 0; i < k->nreserve; i++) {
-		const struct frame *f = &k->pm->frames[k->reserve[i]];
+		const struct frame *f = page_frame(k->pl, k->reserve[i]);
 		if (f->state != FRAME_ALLOC_HEAD || f->order != 0 || f->owner != OWNER_RESERVE)
 			CHECK_FAIL("kvm: reserve frame %#x has state %u order %u owner %u", k->reserve[i], f->state,
 				   f->order, f->owner);
