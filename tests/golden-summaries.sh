@@ -2,7 +2,7 @@
 # golden-summaries.sh - every number a refactoring must not change, written
 # to files so two builds can be diffed.
 #
-#   tests/golden-summaries.sh DIR [OLD_DIR]
+#   tests/golden-summaries.sh DIR [OLD_DIR | OLD_SHA256SUMS]
 #
 # Runs $KMEMSIM (default ./kmemsim, the release build) on the real trace
 # (tests/data/gcc-small.ftrace.xz) and on every workload in workloads/
@@ -21,12 +21,15 @@
 # more CPUs and the invariant checkers (--check-every; a broken invariant
 # aborts and shows as a changed exit status).
 # With OLD_DIR, compare the two directories and exit 1 on any difference
-# (printing the first lines of each differing file's diff).
+# (printing the first lines of each differing file's diff); with a
+# checksum file (a SHA256SUMS kept from an earlier run, such as
+# tests/data/golden-cd0705b.sha256 for main before the page layer), compare
+# the checksums and name the files that differ.
 # The outputs are large (tens of MiB); keep them outside the repository,
 # or keep only SHA256SUMS.
 cd "$(dirname "$0")/.." || exit 2
 KMEMSIM=${KMEMSIM:-./kmemsim}
-[ $# -ge 1 ] || { echo "usage: $0 DIR [OLD_DIR]" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 DIR [OLD_DIR | OLD_SHA256SUMS]" >&2; exit 2; }
 DIR=$1
 OLD=$2
 mkdir -p "$DIR" || exit 2
@@ -88,6 +91,15 @@ done
 echo "$(ls "$DIR"/*.sum | wc -l) configurations written to $DIR"
 
 [ -n "$OLD" ] || exit 0
+if [ -f "$OLD" ]; then
+	if diff "$OLD" "$DIR/SHA256SUMS" >"$TMPD/sums"; then
+		echo "identical: every checksum in $DIR/SHA256SUMS equals $OLD"
+		exit 0
+	fi
+	echo "files whose checksum differs from $OLD:"
+	awk '/^[<>]/ { print "  " $3 }' "$TMPD/sums" | sort -u
+	exit 1
+fi
 bad=0
 for f in "$DIR"/*.sum "$DIR"/*.db "$OLD"/*.sum "$OLD"/*.db; do
 	n=$(basename "$f")
