@@ -64,7 +64,7 @@ enum {
  * units (objsize 2), NTA in chunks (objsize = chunk size).
  *   objperslab, pagesperslab   geometry of one slab unit
  *   active_slabs  units holding a live object; num_slabs every unit held
- *   hostage_pages, cached_empty_pages   sim/metrics.h (metrics_unit_state)
+ *   hostage_pages, cached_empty_pages   below (cache_unit_state)
  */
 struct cache_info {
 	const char *name;
@@ -79,6 +79,55 @@ struct cache_info {
 	uint32_t limit, batchcount, sharedfactor;
 	uint64_t shared_avail;
 };
+
+/*
+ * Hostage and cached-empty pages: one definition, used by every back end.
+ *
+ * A slab unit is what a back end takes pages for and carves objects from:
+ * a slab (SLAB, SLUB: per-CPU slabs count like any other), a zone chunk
+ * (zone), a SLOB page, an NTA node. Its capacity and its use are counted
+ * in the unit's natural measure: objects for slabs and zone chunks, 2-byte
+ * units for SLOB pages, chunks for NTA nodes. "In use" means live from the
+ * engine's point of view (allocated and not yet freed by the input):
+ * objects a back end keeps after their free (SLAB's array caches, NTA's
+ * cross-CPU free queues) are not in use, just as they are not in A(t).
+ *
+ *   hostage        at least one live object, and at most 1/8 of the
+ *                  capacity in use (1 <= used, 8 * used <= capacity):
+ *                  memory a few objects keep from being returned;
+ *   empty          no live object at all: pages a reap, shrink or zone_gc
+ *                  could give back (cached_empty_pages), never hostage;
+ *   used           anything else.
+ *
+ * hostage_pages and cached_empty_pages of a cache (struct cache_info) are
+ * the pages of its units in the first and second state.
+ */
+enum cache_unit_state { CACHE_UNIT_EMPTY, CACHE_UNIT_HOSTAGE, CACHE_UNIT_USED };
+
+/* The state of a unit with `used` of `capacity` in use (same measure). */
+static inline enum cache_unit_state cache_unit_state(uint64_t used, uint64_t capacity)
+{
+	if (used == 0)
+		return CACHE_UNIT_EMPTY;
+	return used <= capacity / 8 ? CACHE_UNIT_HOSTAGE : CACHE_UNIT_USED;   /* 8 * used <= capacity */
+}
+
+/* Count a unit of `pages` pages into ci->hostage_pages or
+ * ci->cached_empty_pages by its state. */
+static inline void cache_unit_count(struct cache_info *ci, uint64_t used, uint64_t capacity, uint64_t pages)
+{
+	switch (cache_unit_state(used, capacity)) {
+	case CACHE_UNIT_EMPTY:
+		ci->cached_empty_pages += pages;
+		break;
+	case CACHE_UNIT_HOSTAGE:
+		ci->hostage_pages += pages;
+		break;
+	case CACHE_UNIT_USED:
+		break;
+	}
+}
+
 
 typedef void (*cache_info_fn_t)(void *ctx, const struct cache_info *ci);
 /* A back end's extra statistic: becomes "key: value" in the summary and a

@@ -1,286 +1,35 @@
 /*
- * buddy.c - Linux's binary buddy page allocator (mm/page_alloc.c, 6.x),
- * and the "buddy" back end that serves each object with 2^order pages.
+ * buddy.c - the "buddy" back end: every object gets 2^order whole pages,
+ * as in the lecture's buddy allocator (Bos, "Dynamic memory").
  *
  * Model
- *   Free memory is kept as naturally aligned blocks of 2^order frames, one
- *   doubly linked free list per zone per order (struct free_area). The
- *   buddy of the block at pfn of order k is pfn ^ (1 << k).
- *   alloc(k): take the first block of the smallest order j >= k with a
- *     free block; while j > k, halve it, keep the lower half and put the
- *     upper half at the head of list j-1 (Linux's expand()).
- *   free(pfn, k): while the buddy is a free block of the same order in the
- *     same zone, unlink it and merge; put the result at the head of its list.
- *   Zones are tried from the highest the GFP flags allow downwards
- *   (Normal -> DMA32 -> DMA), as Linux's zonelist fallback does.
+ *   An object of size bytes is served with the smallest power-of-two run
+ *   of pages that holds it (page_order_for), taken from the page source
+ *   (sim/kvm) like every back end's pages: with --backing direct that is
+ *   one block of the page layer's buddy allocator (sim/page_buddy.c), so
+ *   the run is the lecture's buddy system over the whole machine; with
+ *   --backing mapped it is 2^order order-0 frames in the kernel map.
+ *   Internal fragmentation is the rounding; nothing else is kept.
  *
- * Departures from Linux: no per-CPU page lists (pcp), no migrate types or
- * pageblocks, no watermark enforcement or reclaim (watermark_low is
- * computed for kvm's reserve policy), no "to tail" placement heuristic.
- * The lecture's buddy example (tests/buddy_slides.c) and /proc/buddyinfo
- * are the checkable answers.
- *
- * State lives in the frame records (physmem.h): only block heads carry
- * state. A frame absorbed into a larger free block is set to FREE_TAIL so
- * a stale head is never mistaken for a free buddy.
+ * The page allocator itself is the page layer's (sim/page.h): this back
+ * end reports its split, merge and zone-fallback counters (page_report)
+ * and runs its checker (page_check), but never sees its free lists.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include "buddy.h"
 #include "allocator.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
-
-void buddy_init(struct buddy *b, struct frame *frames, uint32_t nframes, unsigned max_order)
-{
-	memset(b, 0, sizeof(*b));
-	b->frames = frames;
-	b->nframes = nframes;
-	b->max_order = max_order;
-	for (int z = 0; z < NR_ZONES; z++)
-		for (unsigned o = 0; o < BUDDY_MAX_ORDERS; o++)
-			b->zone[z].area[o].head = PFN_NONE;
-}
-
-void buddy_zone_add(struct buddy *b, enum zone_type z, uint32_t start, uint32_t end)
-{
-	b->zone[z].start = start;
-	b->zone[z].end = end;
-}
-
-static enum zone_type buddy_zone_of(const struct buddy *b, uint32_t pfn)
-{
-	if (pfn >= b->zone[ZONE_NORMAL].start && b->zone[ZONE_NORMAL].end > b->zone[ZONE_NORMAL].start)
-		return ZONE_NORMAL;
-	if (pfn >= b->zone[ZONE_DMA32].start && b->zone[ZONE_DMA32].end > b->zone[ZONE_DMA32].start)
-		return ZONE_DMA32;
-	return ZONE_DMA;
-}
-
-static void buddy_list_add(struct buddy *b, struct buddy_zone *zn, uint32_t pfn, unsigned order)
-{
-	struct frame *f = &b->frames[pfn];
-	struct buddy_free_area *fa = &zn->area[order];
-	f->state = FRAME_FREE_HEAD;
-	f->order = (uint8_t)order;
-	f->owner = OWNER_NONE;
-	f->owner_id = 0;
-	f->prev = PFN_NONE;
-	f->next = fa->head;
-	if (fa->head != PFN_NONE)
-		b->frames[fa->head].prev = pfn;
-	fa->head = pfn;
-	fa->nr_free++;
-	zn->free_pages += 1u << order;
-}
-
-static void buddy_list_del(struct buddy *b, struct buddy_zone *zn, uint32_t pfn, unsigned order)
-{
-	struct frame *f = &b->frames[pfn];
-	struct buddy_free_area *fa = &zn->area[order];
-	if (f->prev != PFN_NONE)
-		b->frames[f->prev].next = f->next;
-	else
-		fa->head = f->next;
-	if (f->next != PFN_NONE)
-		b->frames[f->next].prev = f->prev;
-	fa->nr_free--;
-	zn->free_pages -= 1u << order;
-}
-
-/* Free a block into zone zn, merging with free buddies. */
-static void buddy_free_one(struct buddy *b, struct buddy_zone *zn, uint32_t pfn, unsigned order)
-{
-	while (order < b->max_order) {
-		uint32_t bpfn = pfn ^ (1u << order);
-		if (bpfn < zn->start || bpfn + (1u << order) > zn->end)
-			break;
-		struct frame *bf = &b->frames[bpfn];
-		if (bf->state != FRAME_FREE_HEAD || bf->order != order)
-			break;
-		buddy_list_del(b, zn, bpfn, order);
-		bf->state = FRAME_FREE_TAIL;
-		b->st.merges++;
-		pfn &= bpfn;          /* the lower of the two */
-		b->frames[pfn | (1u << order)].state = FRAME_FREE_TAIL;
-		order++;
-	}
-	buddy_list_add(b, zn, pfn, order);
-}
-
-void buddy_range_free(struct buddy *b, uint32_t start, uint32_t end)
-{
-	struct buddy_zone *zn = &b->zone[buddy_zone_of(b, start)];
-	uint32_t pfn = start;
-	while (pfn < end) {
-		unsigned order = b->max_order;
-		while (order > 0 && ((pfn & ((1u << order) - 1)) || pfn + (1u << order) > end))
-			order--;
-		zn->managed += 1u << order;
-		buddy_free_one(b, zn, pfn, order);
-		pfn += 1u << order;
-	}
-	/* Linux's min_free_kbytes = sqrt(lowmem_kbytes * 16), clamped to
-	 * [128, 262144], split over zones by size; low = min * 5/4. */
-	uint64_t total = 0;
-	for (int z = 0; z < NR_ZONES; z++)
-		total += b->zone[z].managed;
-	double min_kb = sqrt((double)total * 4.0 * 16.0);
-	min_kb = min_kb < 128 ? 128 : min_kb > 262144 ? 262144 : min_kb;
-	for (int z = 0; z < NR_ZONES; z++) {
-		uint64_t zmin = total ? (uint64_t)(min_kb / 4.0 * (double)b->zone[z].managed / (double)total) : 0;
-		b->zone[z].watermark_low = zmin + zmin / 4;
-	}
-}
-
-static uint32_t buddy_alloc_zone(struct buddy *b, struct buddy_zone *zn, unsigned order)
-{
-	unsigned cur = order;
-	while (cur <= b->max_order && zn->area[cur].head == PFN_NONE)
-		cur++;
-	if (cur > b->max_order)
-		return PFN_NONE;
-	uint32_t pfn = zn->area[cur].head;
-	buddy_list_del(b, zn, pfn, cur);
-	while (cur > order) {   /* expand(): keep the lower half */
-		cur--;
-		buddy_list_add(b, zn, pfn + (1u << cur), cur);
-		b->st.splits++;
-	}
-	struct frame *f = &b->frames[pfn];
-	f->state = FRAME_ALLOC_HEAD;
-	f->order = (uint8_t)order;
-	f->zone = (uint8_t)buddy_zone_of(b, pfn);
-	f->next = f->prev = 0;
-	return pfn;
-}
-
-uint32_t buddy_alloc(struct buddy *b, unsigned order, unsigned gfp)
-{
-	if (order > b->max_order) {
-		b->st.failed++;
-		return PFN_NONE;
-	}
-	int top = (gfp & GFP_DMA) ? ZONE_DMA : (gfp & GFP_DMA32) ? ZONE_DMA32 : ZONE_NORMAL;
-	for (int z = top; z >= 0; z--) {
-		struct buddy_zone *zn = &b->zone[z];
-		if (zn->end == zn->start)
-			continue;
-		uint32_t pfn = buddy_alloc_zone(b, zn, order);
-		if (pfn != PFN_NONE) {
-			if (z != top)
-				b->st.fallbacks++;
-			b->st.allocs++;
-			return pfn;
-		}
-	}
-	b->st.failed++;
-	return PFN_NONE;
-}
-
-void buddy_free(struct buddy *b, uint32_t pfn, unsigned order)
-{
-	struct frame *f = &b->frames[pfn];
-	if (pfn >= b->nframes || f->state != FRAME_ALLOC_HEAD || f->order != order)
-		die("buddy_free: pfn %#x order %u is not an allocated block (state %u order %u)",
-		    pfn, order, pfn < b->nframes ? f->state : 0, pfn < b->nframes ? f->order : 0);
-	b->st.frees++;
-	buddy_free_one(b, &b->zone[buddy_zone_of(b, pfn)], pfn, order);
-}
-
-uint64_t buddy_free_pages(const struct buddy *b)
-{
-	uint64_t n = 0;
-	for (int z = 0; z < NR_ZONES; z++)
-		n += b->zone[z].free_pages;
-	return n;
-}
-
-int buddy_largest_free_order(const struct buddy *b)
-{
-	for (int o = (int)b->max_order; o >= 0; o--)
-		for (int z = 0; z < NR_ZONES; z++)
-			if (b->zone[z].area[o].nr_free)
-				return o;
-	return -1;
-}
+#include "../sim/page.h"
 
 #define CHECK_FAIL(...) do { snprintf(msg, msglen, __VA_ARGS__); return false; } while (0)
-
-bool buddy_check(const struct buddy *b, char *msg, size_t msglen)
-{
-	for (int z = 0; z < NR_ZONES; z++) {
-		const struct buddy_zone *zn = &b->zone[z];
-		uint64_t listed = 0;
-		/* Free lists: every member is a FREE_HEAD of this order, aligned,
-		 * inside the zone, links consistent; counts match. */
-		for (unsigned o = 0; o <= b->max_order; o++) {
-			uint64_t n = 0;
-			uint32_t prev = PFN_NONE;
-			for (uint32_t p = zn->area[o].head; p != PFN_NONE; p = b->frames[p].next) {
-				const struct frame *f = &b->frames[p];
-				if (p < zn->start || p + (1u << o) > zn->end)
-					CHECK_FAIL("buddy: zone %s order %u: block %#x outside zone", zone_names[z], o, p);
-				if (f->state != FRAME_FREE_HEAD || f->order != o)
-					CHECK_FAIL("buddy: zone %s order %u: listed block %#x has state %u order %u",
-						   zone_names[z], o, p, f->state, f->order);
-				if (p & ((1u << o) - 1))
-					CHECK_FAIL("buddy: block %#x misaligned for order %u", p, o);
-				if (f->prev != prev)
-					CHECK_FAIL("buddy: block %#x has a broken prev link", p);
-				if (++n > zn->area[o].nr_free)
-					CHECK_FAIL("buddy: zone %s order %u: list longer than nr_free %llu",
-						   zone_names[z], o, (unsigned long long)zn->area[o].nr_free);
-				/* Coalescing is complete: the buddy is never free at this order. */
-				uint32_t bp = p ^ (1u << o);
-				if (o < b->max_order && bp >= zn->start && bp + (1u << o) <= zn->end &&
-				    b->frames[bp].state == FRAME_FREE_HEAD && b->frames[bp].order == o)
-					CHECK_FAIL("buddy: blocks %#x and %#x are free buddies of order %u, not merged", p, bp, o);
-				listed += 1u << o;
-				prev = p;
-			}
-			if (n != zn->area[o].nr_free)
-				CHECK_FAIL("buddy: zone %s order %u: %llu listed, nr_free %llu", zone_names[z], o,
-					   (unsigned long long)n, (unsigned long long)zn->area[o].nr_free);
-		}
-		if (listed != zn->free_pages)
-			CHECK_FAIL("buddy: zone %s: free_pages %llu, lists hold %llu", zone_names[z],
-				   (unsigned long long)zn->free_pages, (unsigned long long)listed);
-		/* Walk the zone by blocks: heads tile it without overlap. */
-		uint64_t heads_free = 0;
-		for (uint32_t p = zn->start; p < zn->end;) {
-			const struct frame *f = &b->frames[p];
-			if (f->state == FRAME_FREE_HEAD || f->state == FRAME_ALLOC_HEAD) {
-				if (p & ((1u << f->order) - 1) || p + (1u << f->order) > zn->end)
-					CHECK_FAIL("buddy: block %#x order %u misaligned or past zone end", p, f->order);
-				for (uint32_t q = p + 1; q < p + (1u << f->order); q++)
-					if (b->frames[q].state == FRAME_FREE_HEAD)
-						CHECK_FAIL("buddy: free head %#x inside block %#x order %u (overlap)", q, p, f->order);
-				if (f->state == FRAME_FREE_HEAD)
-					heads_free += 1u << f->order;
-				p += 1u << f->order;
-			} else if (f->owner == OWNER_RESERVE) {
-				p++;
-			} else {
-				CHECK_FAIL("buddy: frame %#x in zone %s is neither a block head nor reserved (state %u)",
-					   p, zone_names[z], f->state);
-			}
-		}
-		if (heads_free != zn->free_pages)
-			CHECK_FAIL("buddy: zone %s: free heads cover %llu pages, free_pages %llu", zone_names[z],
-				   (unsigned long long)heads_free, (unsigned long long)zn->free_pages);
-	}
-	return true;
-}
 
 /* ---- the buddy back end: every object gets 2^order pages ---- */
 
 struct buddy_backend {
 	struct allocator a;
-	uint64_t live[BUDDY_MAX_ORDERS];     /* live objects per order */
-	uint64_t peak[BUDDY_MAX_ORDERS];
+	uint64_t live[PAGE_MAX_ORDERS];      /* live objects per order */
+	uint64_t peak[PAGE_MAX_ORDERS];
 };
 
 static struct allocator *bb_create(struct sim *s, const struct params *p)
@@ -304,8 +53,8 @@ static uint64_t bb_alloc(struct allocator *a, int cache, uint32_t size, unsigned
 {
 	(void)cache; (void)cpu;
 	struct buddy_backend *bb = (struct buddy_backend *)a;
-	unsigned order = buddy_order_for(size);
-	if (order > a->sim->pm->buddy->max_order) {
+	unsigned order = page_order_for(size);
+	if (order > page_max_order(a->sim->pl)) {
 		a->last_fail = FAIL_TOO_BIG;
 		return 0;
 	}
@@ -325,7 +74,7 @@ static void bb_free(struct allocator *a, int cache, uint64_t addr, uint32_t size
 {
 	(void)cache; (void)cpu;
 	struct buddy_backend *bb = (struct buddy_backend *)a;
-	unsigned order = buddy_order_for(size);
+	unsigned order = page_order_for(size);
 	kvm_free(a->sim->kvm, NULL, addr, order);
 	a->alloc_bytes -= (uint64_t)PAGE_SIZE << order;
 	bb->live[order]--;
@@ -335,12 +84,12 @@ static void bb_caches(struct allocator *a, cache_info_fn_t fn, void *ctx)
 {
 	struct buddy_backend *bb = (struct buddy_backend *)a;
 	char name[32];
-	for (unsigned o = 0; o <= a->sim->pm->buddy->max_order; o++) {
+	for (unsigned o = 0; o <= page_max_order(a->sim->pl); o++) {
 		if (!bb->peak[o])
 			continue;
 		snprintf(name, sizeof(name), "order-%u", o);
 		/* a block is a unit holding its one object from alloc to free and
-		 * goes back at the free: always METRICS_UNIT_USED (sim/metrics.h),
+		 * goes back at the free: always CACHE_UNIT_USED (allocator.h),
 		 * never hostage or cached empty */
 		struct cache_info ci = {
 			.name = name, .active_objs = bb->live[o], .num_objs = bb->live[o],
@@ -353,27 +102,24 @@ static void bb_caches(struct allocator *a, cache_info_fn_t fn, void *ctx)
 
 static void bb_report(struct allocator *a, report_fn_t fn, void *ctx)
 {
-	const struct buddy_stats *st = &a->sim->pm->buddy->st;
-	fn(ctx, "buddy_splits", (double)st->splits);
-	fn(ctx, "buddy_merges", (double)st->merges);
-	fn(ctx, "buddy_zone_fallbacks", (double)st->fallbacks);
+	page_report(a->sim->pl, fn, ctx);   /* buddy_splits, buddy_merges, buddy_zone_fallbacks */
 }
 
 static bool bb_check(struct allocator *a, char *msg, size_t msglen)
 {
 	struct buddy_backend *bb = (struct buddy_backend *)a;
 	uint64_t bytes = 0;
-	for (unsigned o = 0; o < BUDDY_MAX_ORDERS; o++)
+	for (unsigned o = 0; o < PAGE_MAX_ORDERS; o++)
 		bytes += bb->live[o] * ((uint64_t)PAGE_SIZE << o);
 	if (bytes != a->alloc_bytes)
 		CHECK_FAIL("buddy back end: alloc_bytes %llu but live blocks hold %llu",
 			   (unsigned long long)a->alloc_bytes, (unsigned long long)bytes);
-	return buddy_check(a->sim->pm->buddy, msg, msglen);
+	return page_check(a->sim->pl, msg, msglen);
 }
 
 static bool bb_info(const struct params *p, uint32_t size, char *out, size_t outlen)
 {
-	unsigned order = buddy_order_for(size);
+	unsigned order = page_order_for(size);
 	if (order > p->mem.max_order)
 		return false;   /* as bb_alloc: FAIL_TOO_BIG */
 	snprintf(out, outlen, "%llu 1 %u", (unsigned long long)PAGE_SIZE << order, 1u << order);

@@ -38,7 +38,7 @@
  * num_objs = chunks of the pool's nodes. Nodes are 1, 2 or 4 pages, so a
  * row's "slab" is a page: objperslab = chunks per page, pagesperslab = 1,
  * num_slabs = pages held, active_slabs = pages of nodes with a live
- * object. hostage_pages and cached_empty_pages follow sim/metrics.h per
+ * object. hostage_pages and cached_empty_pages follow allocator.h's cache_unit_state per
  * node, with its live chunks (used minus queued) of nchunks in use.
  * walk() reports live chunks only (queued frees are not in use).
  *
@@ -54,7 +54,7 @@
 #include "allocator.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
-#include "../sim/metrics.h"
+#include "../sim/page.h"
 
 #define NTA_MAX_ORDER   2                    /* nodes up to 16 KiB */
 #define NTA_NONE        UINT32_MAX
@@ -217,7 +217,7 @@ static uint32_t node_new(struct nta *n, unsigned cpu, unsigned order, unsigned g
 	nd->bits = xcalloc((nch + 63) / 64, sizeof(uint64_t));
 	nd->area_at = xmalloc(nch * sizeof(uint32_t));
 	for (uint32_t i = 0; i < (1u << order); i++)
-		n->a.sim->pm->frames[kvm_va_to_pfn(n->a.sim->kvm, va + (uint64_t)i * PAGE_SIZE)].next = id;
+		page_private_set(n->a.sim->pl, kvm_va_to_pfn(n->a.sim->kvm, va + (uint64_t)i * PAGE_SIZE), OWNER_SLAB, 0, 0, id);
 	list_add(n, area_new(n, id, 0, nch));
 	n->cpu[cpu].nodes++;
 	n->st_nodes_alloc++;
@@ -245,7 +245,7 @@ static uint32_t node_of(struct nta *n, uint64_t addr)
 	uint32_t pfn = kvm_va_to_pfn(n->a.sim->kvm, addr);
 	if (pfn == PFN_NONE)
 		return NTA_NONE;
-	uint32_t id = n->a.sim->pm->frames[pfn].next;
+	uint32_t id = page_owner(n->a.sim->pl, pfn) == OWNER_SLAB ? page_private(n->a.sim->pl, pfn, OWNER_SLAB, 0) : NTA_NONE;
 	return id < n->nnodes && n->node[id].nchunks ? id : NTA_NONE;
 }
 
@@ -449,7 +449,7 @@ static void nta_caches(struct allocator *a, cache_info_fn_t fn, void *ctx)
 			ci.num_objs += nd->nchunks;
 			ci.num_slabs += 1u << nd->order;
 			ci.active_slabs += live ? 1u << nd->order : 0;
-			metrics_unit_count(&ci, live, nd->nchunks, 1u << nd->order);
+			cache_unit_count(&ci, live, nd->nchunks, 1u << nd->order);
 		}
 		fn(ctx, &ci);
 	}
@@ -542,7 +542,7 @@ static bool nta_check(struct allocator *a, char *msg, size_t msglen)
 			FAIL("nta: node %u is wholly free but not released (--nta-release)", i);
 		used_bytes += (uint64_t)used << n->shift;
 		uint32_t pfn = kvm_va_to_pfn(a->sim->kvm, nd->va);
-		if (pfn == PFN_NONE || a->sim->pm->frames[pfn].owner != OWNER_SLAB || a->sim->pm->frames[pfn].next != i)
+		if (pfn == PFN_NONE || page_owner(a->sim->pl, pfn) != OWNER_SLAB || page_private(a->sim->pl, pfn, OWNER_SLAB, 0) != i)
 			FAIL("nta: node %u: its frame does not point back to it", i);
 	}
 	queued = xcalloc(n->nnodes + 1, sizeof(*queued));

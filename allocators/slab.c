@@ -79,7 +79,7 @@
  * (allocator.h): active_objs = live objects, active_slabs = slabs with a
  * live object, where Linux's /proc/slabinfo counted array-cached objects
  * and their slabs as active. hostage_pages and cached_empty_pages follow
- * sim/metrics.h per slab, with the slab's live objects (live bits) of num
+ * allocator.h's cache_unit_state per slab, with the slab's live objects (live bits) of num
  * in use: a slab whose objects sit only in array caches is empty (a reap
  * or shrink drains the arrays and frees it), not hostage. walk() reports
  * live objects only, at objsize.
@@ -91,7 +91,7 @@
 #include "allocator.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
-#include "../sim/metrics.h"
+#include "../sim/page.h"
 
 const struct slab_rules slab_rules_linux_2_6_32 = {
 	.version = "linux-2.6.32-x86_64",
@@ -495,16 +495,17 @@ static uint32_t slab_of(const struct slab_backend *b, uint64_t va)
 	uint32_t pfn = kvm_va_to_pfn(b->a.sim->kvm, va);
 	if (pfn == PFN_NONE || pfn >= b->a.sim->pm->nframes)
 		return SLAB_NONE;
-	/* tail frames keep whatever state the buddy allocator left: trust the
+	/* tail frames keep whatever state the page allocator left: trust the
 	 * owner marks, then the slab record must agree and contain va */
-	const struct frame *f = &b->a.sim->pm->frames[pfn];
-	if (f->owner != OWNER_SLAB || f->next >= b->nslabs)
+	struct page_layer *pl = b->a.sim->pl;
+	uint32_t i = page_owner(pl, pfn) == OWNER_SLAB ? page_private(pl, pfn, OWNER_SLAB, 0) : SLAB_NONE;
+	if (i >= b->nslabs)
 		return SLAB_NONE;
-	const struct slab_slab *s = &b->slabs[f->next];
-	if (s->list == SL_UNUSED || s->cache != f->owner_id || va < s->va ||
+	const struct slab_slab *s = &b->slabs[i];
+	if (s->list == SL_UNUSED || s->cache != page_owner_id(pl, pfn) || va < s->va ||
 	    va - s->va >= ((uint64_t)PAGE_SIZE << b->caches[s->cache]->g.order))
 		return SLAB_NONE;
-	return f->next;
+	return i;
 }
 
 /* cache_grow: one new slab on the free list; false (a->last_fail set) if no pages. */
@@ -545,7 +546,7 @@ static bool slab_grow(struct slab_backend *b, uint32_t ci, unsigned gfp)
 	for (uint32_t k = 0; k < num; k++)
 		s->bufctl[k] = (uint16_t)(k + 1 < num ? k + 1 : SLAB_BUFCTL_END);
 	for (uint64_t p = 0; p < (1ull << c->g.order); p++)
-		b->a.sim->pm->frames[kvm_va_to_pfn(b->a.sim->kvm, va + p * PAGE_SIZE)].next = i;
+		page_private_set(b->a.sim->pl, kvm_va_to_pfn(b->a.sim->kvm, va + p * PAGE_SIZE), OWNER_SLAB, 0, 0, i);
 	slab_list_add(b, c, i, SL_FREE, true);
 	c->free_objects += num;
 	c->grown++;
@@ -940,7 +941,7 @@ static void slab_caches(struct allocator *a, cache_info_fn_t fn, void *ctx)
 				for (uint32_t w = 0; w < (c->g.num + 63) / 64; w++)
 					live += (uint64_t)__builtin_popcountll(b->slabs[i].live[w]);
 				ci.active_slabs += live > 0;
-				metrics_unit_count(&ci, live, c->g.num, 1u << c->g.order);
+				cache_unit_count(&ci, live, c->g.num, 1u << c->g.order);
 			}
 		fn(ctx, &ci);
 	}
@@ -1112,8 +1113,9 @@ static bool slab_check(struct allocator *a, char *msg, size_t msglen)
 						   (unsigned long long)s->va);
 				for (uint64_t p = 0; p < (1ull << c->g.order); p++) {
 					uint32_t pfn = kvm_va_to_pfn(a->sim->kvm, s->va + p * PAGE_SIZE);
-					const struct frame *f = pfn == PFN_NONE ? NULL : &a->sim->pm->frames[pfn];
-					if (!f || f->owner != OWNER_SLAB || f->owner_id != ci || f->next != i)
+					struct page_layer *pl = a->sim->pl;
+					if (pfn == PFN_NONE || page_owner(pl, pfn) != OWNER_SLAB || page_owner_id(pl, pfn) != ci ||
+					    page_private(pl, pfn, OWNER_SLAB, 0) != i)
 						CHECK_FAIL("slab: cache %s slab %#llx page %llu: frame not marked as this slab",
 							   c->name, (unsigned long long)s->va, (unsigned long long)p);
 				}

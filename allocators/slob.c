@@ -32,7 +32,7 @@
  * slob-medium, slob-large, and slob-full for pages on no list), counted in
  * SLOB_UNITs: objsize 2, active_objs the units live objects use (with
  * their kmalloc headers; alignment fragments are free units), num_objs the
- * units of the pages. hostage_pages follows sim/metrics.h per page (used
+ * units of the pages. hostage_pages follows allocator.h's cache_unit_state per page (used
  * units of 2048); cached_empty_pages is always 0, as SLOB gives a page
  * back the moment it becomes wholly free. Whole-page objects are in no
  * row.
@@ -53,7 +53,7 @@
 #include "allocator.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
-#include "../sim/metrics.h"
+#include "../sim/page.h"
 
 #define SLOB_UNIT        2
 #define SLOB_PAGE_UNITS  (PAGE_SIZE / SLOB_UNIT)
@@ -155,7 +155,7 @@ static void blk_delete(struct slob_page *p, uint32_t i)
  * address where (address + align_offset) is aligned. Returns the unit
  * offset of the block, or -1.
  */
-static int page_alloc(struct slob_page *p, uint32_t units, uint32_t align, uint32_t align_offset)
+static int slob_page_alloc(struct slob_page *p, uint32_t units, uint32_t align, uint32_t align_offset)
 {
 	for (uint32_t i = 0; i < p->nblk; i++) {
 		uint32_t cur = p->blk[i].off, avail = p->blk[i].len, delta = 0;
@@ -208,7 +208,7 @@ static uint32_t page_new(struct slob *s, unsigned gfp, enum fail_reason *why)
 	p->list = LIST_NONE;
 	p->nblk = 0;
 	blk_insert(p, 0, 0, SLOB_PAGE_UNITS);
-	s->a.sim->pm->frames[kvm_va_to_pfn(s->a.sim->kvm, va)].next = id;
+	page_private_set(s->a.sim->pl, kvm_va_to_pfn(s->a.sim->kvm, va), OWNER_SLAB, 0, 0, id);
 	s->pages++;
 	s->st_new_pages++;
 	return id;
@@ -243,7 +243,7 @@ static uint64_t slob_block_alloc(struct slob *s, uint32_t bytes, uint32_t align,
 			visited++;
 			if (p->units >= units) {          /* enough room on this page? */
 				s->st_scanned++;
-				int off = page_alloc(p, units, align, align_offset);
+				int off = slob_page_alloc(p, units, align, align_offset);
 				if (off >= 0) {
 					if (p->units == 0)
 						list_remove(s, id);          /* full: off the list */
@@ -269,7 +269,7 @@ static uint64_t slob_block_alloc(struct slob *s, uint32_t bytes, uint32_t align,
 	}
 	list_add_head(s, id, l);
 	struct slob_page *p = &s->pg[id];
-	int off = page_alloc(p, units, align, align_offset);
+	int off = slob_page_alloc(p, units, align, align_offset);
 	if (p->units == 0)
 		list_remove(s, id);
 	return p->va + (uint64_t)off * SLOB_UNIT;
@@ -279,7 +279,7 @@ static uint64_t slob_block_alloc(struct slob *s, uint32_t bytes, uint32_t align,
 static void slob_block_free(struct slob *s, uint64_t va, uint32_t bytes)
 {
 	uint32_t pfn = kvm_va_to_pfn(s->a.sim->kvm, va);
-	uint32_t id = s->a.sim->pm->frames[pfn].next;
+	uint32_t id = page_private(s->a.sim->pl, pfn, OWNER_SLAB, 0);
 	struct slob_page *p = &s->pg[id];
 	uint32_t units = units_of(bytes), off = (uint32_t)((va - p->va) / SLOB_UNIT);
 	if (p->units + units == SLOB_PAGE_UNITS) {   /* wholly free: back to the page allocator */
@@ -324,7 +324,7 @@ static uint64_t large_alloc(struct slob *s, uint32_t size, unsigned gfp)
 		s->largecap = s->largecap ? s->largecap * 2 : 64;
 		s->large = xrealloc(s->large, s->largecap * sizeof(*s->large));
 	}
-	s->a.sim->pm->frames[kvm_va_to_pfn(s->a.sim->kvm, va)].next = s->nlarge;
+	page_private_set(s->a.sim->pl, kvm_va_to_pfn(s->a.sim->kvm, va), OWNER_LARGE, 0, 0, s->nlarge);
 	s->large[s->nlarge++] = (struct slob_large){ va, size };
 	s->a.alloc_bytes += (uint64_t)PAGE_SIZE << order;   /* 2^32 for 2^32 - 1 bytes */
 	s->st_large++;
@@ -333,13 +333,12 @@ static uint64_t large_alloc(struct slob *s, uint32_t size, unsigned gfp)
 
 static void large_free(struct slob *s, uint64_t va)
 {
-	struct frame *f = &s->a.sim->pm->frames[kvm_va_to_pfn(s->a.sim->kvm, va)];
-	uint32_t li = f->next;
+	uint32_t li = page_private(s->a.sim->pl, kvm_va_to_pfn(s->a.sim->kvm, va), OWNER_LARGE, 0);
 	unsigned order = order_for_bytes(s->large[li].size);
 	s->a.alloc_bytes -= (uint64_t)PAGE_SIZE << order;
 	s->large[li] = s->large[--s->nlarge];
 	if (li < s->nlarge)
-		s->a.sim->pm->frames[kvm_va_to_pfn(s->a.sim->kvm, s->large[li].va)].next = li;
+		page_private_set(s->a.sim->pl, kvm_va_to_pfn(s->a.sim->kvm, s->large[li].va), OWNER_LARGE, 0, s->nlarge, li);
 	kvm_free(s->a.sim->kvm, NULL, va, order);
 }
 
@@ -449,7 +448,7 @@ static void slob_caches(struct allocator *a, cache_info_fn_t fn, void *ctx)
 		c->active_objs += used;
 		c->num_slabs++;
 		c->active_slabs += used > 0;
-		metrics_unit_count(c, used, SLOB_PAGE_UNITS, 1);
+		cache_unit_count(c, used, SLOB_PAGE_UNITS, 1);
 	}
 	for (int l = 0; l <= NLISTS; l++) {
 		ci[l].objsize = SLOB_UNIT;        /* rows count units, not objects */
@@ -534,7 +533,7 @@ static bool slob_check(struct allocator *a, char *msg, size_t msglen)
 		}
 		used_bytes += (uint64_t)(SLOB_PAGE_UNITS - p->units) * SLOB_UNIT;
 		uint32_t pfn = kvm_va_to_pfn(a->sim->kvm, p->va);
-		if (pfn == PFN_NONE || a->sim->pm->frames[pfn].owner != OWNER_SLAB || a->sim->pm->frames[pfn].next != i)
+		if (pfn == PFN_NONE || page_owner(a->sim->pl, pfn) != OWNER_SLAB || page_private(a->sim->pl, pfn, OWNER_SLAB, 0) != i)
 			FAIL("slob: page %u: its frame does not point back to it", i);
 	}
 	for (int l = 0; l < NLISTS; l++) {

@@ -87,7 +87,7 @@
  * (or, for kmalloc_large pages, the index in the large-object table), so
  * free() finds the slab of an address in O(1).
  *
- * Metrics: hostage_pages and cached_empty_pages follow sim/metrics.h per
+ * Metrics: hostage_pages and cached_empty_pages follow allocator.h's cache_unit_state per
  * slab (objects in use = inuse, of the slab's own objects; CPU slabs and
  * CPU partial slabs count like the others), kept per cache as objects come
  * and go (slub_unit_move) and recomputed by slub_check. A remote free
@@ -99,9 +99,8 @@
 #include "allocator.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
-#include "../sim/metrics.h"
+#include "../sim/page.h"
 #include "../sim/params.h"
-#include "buddy.h"
 
 #define SLUB_NONE           (-1)
 #define SLUB_END            0xffffu     /* end of a free-pointer chain */
@@ -297,7 +296,7 @@ struct slub_cache {
 	/* kept as objects come and go, so caches() is O(caches); check()
 	 * recomputes them from the slabs */
 	uint64_t active_slabs;                 /* slabs with inuse > 0 */
-	uint64_t unit_pages[3];                /* pages of slabs by enum metrics_unit_state */
+	uint64_t unit_pages[3];                /* pages of slabs by enum cache_unit_state */
 };
 
 struct slub_large {                 /* one kmalloc_large allocation */
@@ -564,10 +563,10 @@ static int32_t slub_slab_new(struct slub *s, uint32_t ci, unsigned cpu, unsigned
 	};
 	for (unsigned i = 0; i < (1u << order); i++) {
 		uint32_t pfn = kvm_va_to_pfn(s->a.sim->kvm, va + (uint64_t)i * PAGE_SIZE);
-		s->a.sim->pm->frames[pfn].next = (uint32_t)si;
+		page_private_set(s->a.sim->pl, pfn, OWNER_SLAB, 0, 0, (uint32_t)si);
 	}
 	c->nr_slabs++;
-	c->unit_pages[METRICS_UNIT_EMPTY] += 1u << order;
+	c->unit_pages[CACHE_UNIT_EMPTY] += 1u << order;
 	c->nr_objs += objects;
 	if (c->nr_slabs > c->peak_slabs)
 		c->peak_slabs = c->nr_slabs;
@@ -583,7 +582,7 @@ static void slub_slab_discard(struct slub *s, int32_t si)
 	struct slub_cache *c = &s->caches[sl->cache];
 	kvm_free(s->a.sim->kvm, NULL, sl->base, sl->order);
 	c->nr_slabs--;
-	c->unit_pages[METRICS_UNIT_EMPTY] -= 1u << sl->order;  /* discarded slabs are empty */
+	c->unit_pages[CACHE_UNIT_EMPTY] -= 1u << sl->order;  /* discarded slabs are empty */
 	c->nr_objs -= sl->objects;
 	s->st.slabs_freed++;
 	sl->state = SLUB_SLOT_FREE;
@@ -747,11 +746,11 @@ static bool slub_get_partial_node(struct slub *s, struct slub_cache *c, unsigned
 /* ---- alloc / free ------------------------------------------------------ */
 
 /* sl's inuse went from `before` to sl->inuse: move its pages between the
- * cache's hostage / empty / used counts (sim/metrics.h). */
+ * cache's hostage / empty / used counts (allocator.h). */
 static inline void slub_unit_move(struct slub_cache *c, const struct slub_slab *sl, unsigned before)
 {
-	enum metrics_unit_state from = metrics_unit_state(before, sl->objects);
-	enum metrics_unit_state to = metrics_unit_state(sl->inuse, sl->objects);
+	enum cache_unit_state from = cache_unit_state(before, sl->objects);
+	enum cache_unit_state to = cache_unit_state(sl->inuse, sl->objects);
 	if (from != to) {
 		c->unit_pages[from] -= 1u << sl->order;
 		c->unit_pages[to] += 1u << sl->order;
@@ -806,7 +805,7 @@ static int32_t slub_alloc_slow(struct slub *s, struct slub_cache *c, uint32_t ci
 static uint64_t slub_alloc_large(struct slub *s, uint32_t size, unsigned gfp)
 {
 	unsigned order = order_for_bytes(size);
-	if (order > s->a.sim->pm->buddy->max_order) {
+	if (order > page_max_order(s->a.sim->pl)) {
 		s->a.last_fail = FAIL_TOO_BIG;
 		return 0;
 	}
@@ -821,7 +820,7 @@ static uint64_t slub_alloc_large(struct slub *s, uint32_t size, unsigned gfp)
 		s->large = xrealloc(s->large, s->large_cap * sizeof(*s->large));
 	}
 	s->large[s->nlarge] = (struct slub_large){ va, order };
-	s->a.sim->pm->frames[kvm_va_to_pfn(s->a.sim->kvm, va)].next = s->nlarge++;
+	page_private_set(s->a.sim->pl, kvm_va_to_pfn(s->a.sim->kvm, va), OWNER_LARGE, 0, 0, s->nlarge++);
 	s->large_bytes += (uint64_t)PAGE_SIZE << order;
 	s->a.alloc_bytes += (uint64_t)PAGE_SIZE << order;
 	s->st.large_allocs++;
@@ -871,14 +870,14 @@ static uint64_t slub_alloc(struct allocator *a, int cache, uint32_t size, unsign
 
 static void slub_free_large(struct slub *s, uint64_t addr, uint32_t pfn)
 {
-	uint32_t li = s->a.sim->pm->frames[pfn].next;
+	uint32_t li = page_private(s->a.sim->pl, pfn, OWNER_LARGE, 0);
 	if (li >= s->nlarge || s->large[li].va != addr)
 		die("slub: kfree(%#llx): not a kmalloc_large allocation", (unsigned long long)addr);
 	unsigned order = s->large[li].order;
 	kvm_free(s->a.sim->kvm, NULL, addr, order);
 	s->large[li] = s->large[--s->nlarge];
 	if (li < s->nlarge)
-		s->a.sim->pm->frames[kvm_va_to_pfn(s->a.sim->kvm, s->large[li].va)].next = li;
+		page_private_set(s->a.sim->pl, kvm_va_to_pfn(s->a.sim->kvm, s->large[li].va), OWNER_LARGE, 0, s->nlarge, li);
 	s->large_bytes -= (uint64_t)PAGE_SIZE << order;
 	s->a.alloc_bytes -= (uint64_t)PAGE_SIZE << order;
 	s->st.large_frees++;
@@ -893,14 +892,14 @@ static void slub_free(struct allocator *a, int cache, uint64_t addr, uint32_t si
 	uint32_t pfn = kvm_va_to_pfn(a->sim->kvm, addr);
 	if (pfn == PFN_NONE)
 		die("slub: free of %#llx: not a kernel address", (unsigned long long)addr);
-	const struct frame *f = &a->sim->pm->frames[pfn];
-	if (f->owner == OWNER_LARGE) {
+	enum frame_owner owner = page_owner(a->sim->pl, pfn);
+	if (owner == OWNER_LARGE) {
 		slub_free_large(s, addr, pfn);
 		return;
 	}
-	int32_t si = (int32_t)f->next;
+	int32_t si = owner == OWNER_SLAB ? (int32_t)page_private(a->sim->pl, pfn, OWNER_SLAB, 0) : 0;
 	struct slub_slab *sl = &s->slabs[si];
-	if (f->owner != OWNER_SLAB || (uint32_t)si >= s->nslabs || sl->state == SLUB_SLOT_FREE)
+	if (owner != OWNER_SLAB || (uint32_t)si >= s->nslabs || sl->state == SLUB_SLOT_FREE)
 		die("slub: free of %#llx: not in a slab", (unsigned long long)addr);
 	struct slub_cache *c = &s->caches[sl->cache];
 	uint64_t off = addr - sl->base;
@@ -1014,8 +1013,8 @@ static void slub_caches(struct allocator *a, cache_info_fn_t fn, void *ctx)
 			.name = c->name, .active_objs = c->live, .num_objs = c->nr_objs,
 			.objsize = c->g.size, .objperslab = c->g.objects, .pagesperslab = 1u << c->g.order,
 			.active_slabs = c->active_slabs, .num_slabs = c->nr_slabs,
-			.hostage_pages = c->unit_pages[METRICS_UNIT_HOSTAGE],
-			.cached_empty_pages = c->unit_pages[METRICS_UNIT_EMPTY],
+			.hostage_pages = c->unit_pages[CACHE_UNIT_HOSTAGE],
+			.cached_empty_pages = c->unit_pages[CACHE_UNIT_EMPTY],
 		};
 		fn(ctx, &info);
 	}
@@ -1086,7 +1085,7 @@ static bool slub_check(struct allocator *a, char *msg, size_t msglen)
 	uint8_t *seen = xmalloc(SLUB_MAX_OBJS + 1);
 	uint64_t *cnt = xcalloc((size_t)s->ncaches * CNT_N + 1, sizeof(*cnt));
 	uint64_t bytes = s->large_bytes;
-	const struct physmem *pm = a->sim->pm;
+	struct page_layer *pl = a->sim->pl;
 	for (uint32_t si = 0; si < s->nslabs; si++) {
 		const struct slub_slab *sl = &s->slabs[si];
 		if (sl->state == SLUB_SLOT_FREE)
@@ -1120,8 +1119,8 @@ static bool slub_check(struct allocator *a, char *msg, size_t msglen)
 			CHECK_FAIL("slub: cache %s slab %#llx: frozen for CPU %u, which does not hold it", c->name, (unsigned long long)sl->base, sl->cpu);
 		for (unsigned pg = 0; pg < (1u << sl->order); pg++) {
 			uint32_t pfn = kvm_va_to_pfn(a->sim->kvm, sl->base + (uint64_t)pg * PAGE_SIZE);
-			if (pfn == PFN_NONE || pm->frames[pfn].owner != OWNER_SLAB ||
-			    pm->frames[pfn].owner_id != sl->cache || pm->frames[pfn].next != si)
+			if (pfn == PFN_NONE || page_owner(pl, pfn) != OWNER_SLAB ||
+			    page_owner_id(pl, pfn) != sl->cache || page_private(pl, pfn, OWNER_SLAB, 0) != si)
 				CHECK_FAIL("slub: cache %s slab %#llx page %u: frame not marked as this slab", c->name,
 					   (unsigned long long)sl->base, pg);
 		}
@@ -1132,7 +1131,7 @@ static bool slub_check(struct allocator *a, char *msg, size_t msglen)
 		k[CNT_NODE] += sl->state == SLUB_NODE_PARTIAL;
 		k[CNT_CPUP] += sl->state == SLUB_CPU_PARTIAL;
 		k[CNT_ACTIVE] += sl->inuse > 0;
-		/* sim/metrics.h, spelled out: a live object and 8 * inuse <= objects; none live */
+		/* allocator.h's cache_unit_state, spelled out: a live object and 8 * inuse <= objects; none live */
 		k[CNT_HOSTAGE] += sl->inuse > 0 && 8u * sl->inuse <= sl->objects ? 1u << sl->order : 0;
 		k[CNT_EMPTY] += sl->inuse == 0 ? 1u << sl->order : 0;
 		bytes += (uint64_t)sl->inuse * c->g.size;
@@ -1144,12 +1143,12 @@ static bool slub_check(struct allocator *a, char *msg, size_t msglen)
 			CHECK_FAIL("slub: cache %s: counters slabs %llu objs %llu live %llu, slabs hold %llu %llu %llu", c->name,
 				   (unsigned long long)c->nr_slabs, (unsigned long long)c->nr_objs, (unsigned long long)c->live,
 				   (unsigned long long)k[CNT_SLABS], (unsigned long long)k[CNT_OBJS], (unsigned long long)k[CNT_LIVE]);
-		if (k[CNT_ACTIVE] != c->active_slabs || k[CNT_HOSTAGE] != c->unit_pages[METRICS_UNIT_HOSTAGE] ||
-		    k[CNT_EMPTY] != c->unit_pages[METRICS_UNIT_EMPTY])
+		if (k[CNT_ACTIVE] != c->active_slabs || k[CNT_HOSTAGE] != c->unit_pages[CACHE_UNIT_HOSTAGE] ||
+		    k[CNT_EMPTY] != c->unit_pages[CACHE_UNIT_EMPTY])
 			CHECK_FAIL("slub: cache %s: active slabs %llu hostage pages %llu empty pages %llu, slabs say %llu %llu %llu",
 				   c->name, (unsigned long long)c->active_slabs,
-				   (unsigned long long)c->unit_pages[METRICS_UNIT_HOSTAGE],
-				   (unsigned long long)c->unit_pages[METRICS_UNIT_EMPTY], (unsigned long long)k[CNT_ACTIVE],
+				   (unsigned long long)c->unit_pages[CACHE_UNIT_HOSTAGE],
+				   (unsigned long long)c->unit_pages[CACHE_UNIT_EMPTY], (unsigned long long)k[CNT_ACTIVE],
 				   (unsigned long long)k[CNT_HOSTAGE], (unsigned long long)k[CNT_EMPTY]);
 		/* node partial list: links, membership, count */
 		uint64_t n = 0;
@@ -1196,7 +1195,7 @@ static bool slub_check(struct allocator *a, char *msg, size_t msglen)
 	}
 	for (uint32_t i = 0; i < s->nlarge; i++) {
 		uint32_t pfn = kvm_va_to_pfn(a->sim->kvm, s->large[i].va);
-		if (pfn == PFN_NONE || pm->frames[pfn].owner != OWNER_LARGE || pm->frames[pfn].next != i)
+		if (pfn == PFN_NONE || page_owner(pl, pfn) != OWNER_LARGE || page_private(pl, pfn, OWNER_LARGE, 0) != i)
 			CHECK_FAIL("slub: kmalloc_large %#llx: frame not marked", (unsigned long long)s->large[i].va);
 	}
 	if (bytes != a->alloc_bytes)

@@ -34,7 +34,7 @@
  *
  * Metrics: a zone's slabinfo row counts elements (active_objs live, num_objs
  * in its chunks, objsize the element size); hostage_pages and
- * cached_empty_pages follow sim/metrics.h per chunk, with its live elements
+ * cached_empty_pages follow allocator.h's cache_unit_state per chunk, with its live elements
  * of per_chunk in use (an all-free chunk is what zone_gc collects).
  *
  * Invariants (zone_check): every free-list element lies in a chunk of its
@@ -46,10 +46,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "allocator.h"
-#include "../allocators/buddy.h"
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
-#include "../sim/metrics.h"
+#include "../sim/page.h"
 
 #define ZONE_NONE       UINT32_MAX
 #define ZONE_DESC_BYTES 128          /* struct zone in gnumach, rounded */
@@ -89,14 +88,6 @@ struct zonealloc {
 };
 
 static struct zonealloc *za_of(struct allocator *a) { return (struct zonealloc *)a; }
-
-static uint64_t watermark_low(const struct buddy *b)
-{
-	uint64_t w = 0;
-	for (int z = 0; z < NR_ZONES; z++)
-		w += b->zone[z].watermark_low;
-	return w;
-}
 
 /* zinit's chunk size: least waste, at least the element's page-rounded size. */
 static unsigned zone_chunk_order(uint32_t elem)
@@ -140,7 +131,7 @@ static uint32_t zone_init(struct zonealloc *za, const char *name, uint32_t size,
 static uint32_t chunk_of(struct zonealloc *za, uint64_t va)
 {
 	uint32_t pfn = kvm_va_to_pfn(za->a.sim->kvm, va);
-	return pfn == PFN_NONE ? ZONE_NONE : za->a.sim->pm->frames[pfn].next;
+	return pfn == PFN_NONE ? ZONE_NONE : page_private(za->a.sim->pl, pfn, OWNER_SLAB, 0);
 }
 
 static void push_free(struct zone *z, uint64_t va)
@@ -195,7 +186,7 @@ static bool zone_grow(struct zonealloc *za, uint32_t zi, unsigned gfp)
 		za->a.last_fail = FAIL_ZONE_MAX;
 		return false;
 	}
-	if (buddy_free_pages(za->a.sim->pm->buddy) < watermark_low(za->a.sim->pm->buddy))
+	if (page_free_pages(za->a.sim->pl) < page_watermark_low(za->a.sim->pl))
 		zone_gc(za);                                  /* consider_zone_gc */
 	enum fail_reason why = FAIL_NOMEM;
 	uint64_t va = kvm_alloc(za->a.sim->kvm, za->zone_map, z->chunk_order, gfp, OWNER_SLAB, zi, &why);
@@ -219,7 +210,7 @@ static bool zone_grow(struct zonealloc *za, uint32_t zi, unsigned gfp)
 	za->ch[ci] = (struct zone_chunk){ .va = va, .zone = zi, .nfree = z->per_chunk,
 					  .order = z->chunk_order, .used = true };
 	for (uint32_t i = 0; i < (1u << z->chunk_order); i++)
-		za->a.sim->pm->frames[kvm_va_to_pfn(za->a.sim->kvm, va + (uint64_t)i * PAGE_SIZE)].next = ci;
+		page_private_set(za->a.sim->pl, kvm_va_to_pfn(za->a.sim->kvm, va + (uint64_t)i * PAGE_SIZE), OWNER_SLAB, 0, 0, ci);
 	for (uint32_t e = z->per_chunk; e-- > 0; )          /* lowest address on top */
 		push_free(z, va + (uint64_t)e * z->elem_size);
 	z->cur_size += bytes;
@@ -305,7 +296,7 @@ static uint64_t zone_alloc(struct allocator *a, int cache, uint32_t size, unsign
 			za->largecap = za->largecap ? za->largecap * 2 : 64;
 			za->large = xrealloc(za->large, za->largecap * sizeof(*za->large));
 		}
-		a->sim->pm->frames[kvm_va_to_pfn(a->sim->kvm, va)].next = za->nlarge;
+		page_private_set(a->sim->pl, kvm_va_to_pfn(a->sim->kvm, va), OWNER_LARGE, 0, 0, za->nlarge);
 		za->large[za->nlarge++] = (struct zone_large){ va, size };
 		a->alloc_bytes += (uint64_t)PAGE_SIZE << order;   /* 2^32 for 2^32 - 1 bytes */
 		za->large_allocs++;
@@ -329,12 +320,12 @@ static void zone_free(struct allocator *a, int cache, uint64_t addr, uint32_t si
 	(void)cpu;
 	struct zonealloc *za = za_of(a);
 	if (cache <= 0 && size > 8192) {
-		uint32_t li = a->sim->pm->frames[kvm_va_to_pfn(a->sim->kvm, addr)].next;
+		uint32_t li = page_private(a->sim->pl, kvm_va_to_pfn(a->sim->kvm, addr), OWNER_LARGE, 0);
 		unsigned order = order_for_bytes(za->large[li].size);
 		a->alloc_bytes -= (uint64_t)PAGE_SIZE << order;
 		za->large[li] = za->large[--za->nlarge];
 		if (li < za->nlarge)
-			a->sim->pm->frames[kvm_va_to_pfn(a->sim->kvm, za->large[li].va)].next = li;
+			page_private_set(a->sim->pl, kvm_va_to_pfn(a->sim->kvm, za->large[li].va), OWNER_LARGE, 0, za->nlarge, li);
 		kvm_free(a->sim->kvm, NULL, addr, order);
 		return;
 	}
@@ -361,7 +352,7 @@ static void zone_caches(struct allocator *a, cache_info_fn_t fn, void *ctx)
 			continue;
 		uint32_t live = za->z[c->zone].per_chunk - c->nfree;
 		row[c->zone].active_slabs += live > 0;
-		metrics_unit_count(&row[c->zone], live, za->z[c->zone].per_chunk, 1u << c->order);
+		cache_unit_count(&row[c->zone], live, za->z[c->zone].per_chunk, 1u << c->order);
 	}
 	for (uint32_t zi = 1; zi < za->nz; zi++) {
 		const struct zone *z = &za->z[zi];
@@ -462,8 +453,8 @@ static bool zone_check(struct allocator *a, char *msg, size_t msglen)
 			live += z->per_chunk - c->nfree;
 			for (uint32_t pg = 0; pg < (1u << c->order); pg++) {
 				uint32_t pfn = kvm_va_to_pfn(a->sim->kvm, c->va + (uint64_t)pg * PAGE_SIZE);
-				if (pfn == PFN_NONE || a->sim->pm->frames[pfn].owner != OWNER_SLAB ||
-				    a->sim->pm->frames[pfn].owner_id != zi || a->sim->pm->frames[pfn].next != ci)
+				if (pfn == PFN_NONE || page_owner(a->sim->pl, pfn) != OWNER_SLAB ||
+				    page_owner_id(a->sim->pl, pfn) != zi || page_private(a->sim->pl, pfn, OWNER_SLAB, 0) != ci)
 					FAIL("zone %s: chunk %#llx page %u does not point back to it", z->name,
 					     (unsigned long long)c->va, pg);
 			}

@@ -38,8 +38,9 @@
 #include "kvm.h"
 #include "metrics.h"
 #include "results.h"
+#include "page.h"
+#include "page_buddy.h"
 #include "../allocators/allocator.h"
-#include "../allocators/buddy.h"
 
 _Static_assert(FAIL_NREASONS == ARRAY_SIZE(((struct kms_stats *)0)->failed_by),
 	       "kms_stats.failed_by must have FAIL_NREASONS entries");
@@ -376,7 +377,7 @@ void kms_stats(struct kms_stats *out)
 	out->footprint_bytes = sim_footprint_bytes(s);
 	out->alloc_bytes = s->a->alloc_bytes;
 	out->meta_bytes = s->a->meta_bytes;
-	out->free_pages = buddy_free_pages(s->pm->buddy);
+	out->free_pages = page_free_pages(s->pl);
 	out->now_ns = s->now;
 }
 

@@ -25,8 +25,8 @@
  *    and the old object freed first, so the back end never holds two
  *    objects under one key.
  *    Trace page allocations (mm_page_alloc) live in a second table keyed
- *    by the trace's pfn; they take frames from the same buddy allocator the
- *    back end uses, but are not the back end's objects.
+ *    by the trace's pfn; they take frames from the same page allocator the
+ *    back end uses (sim/page.h), but are not the back end's objects.
  *    Handles (sim_alloc) number the successful allocations 1, 2, 3, ...:
  *    a handle below next_handle that is not live was freed, so a second
  *    free of it is the caller's error (sim_free returns false), not a
@@ -78,8 +78,8 @@
 #include "kvm.h"
 #include "metrics.h"
 #include "results.h"
+#include "page.h"
 #include "../allocators/allocator.h"
-#include "../allocators/buddy.h"
 
 struct timed {
 	uint64_t when;
@@ -107,10 +107,14 @@ struct sim *sim_create(const struct params *p, char *err, size_t errlen)
 	}
 	if (!params_check(p, err, errlen))
 		return NULL;
+	struct page_layer *pl = page_create(&p->mem, NULL, err, errlen);
+	if (!pl)
+		return NULL;
 	struct sim *s = xcalloc(1, sizeof(*s));
 	s->p = p;
-	s->pm = physmem_create(&p->mem);
-	s->kvm = kvm_create(s->pm, p);
+	s->pl = pl;
+	s->pm = page_physmem(pl);
+	s->kvm = kvm_create(s->pl, p);
 	objtab_init(&s->objs);
 	objtab_init(&s->pages);
 	objtab_init(&s->failed);
@@ -158,7 +162,7 @@ void sim_destroy(struct sim *s)
 	objtab_fini(&s->pages);
 	objtab_fini(&s->failed);
 	kvm_destroy(s->kvm);
-	physmem_destroy(s->pm);
+	page_destroy(s->pl);
 	free(s);
 }
 
@@ -309,8 +313,7 @@ static void sim_page_free(struct sim *s, uint64_t key)
 		s->st.page_free_unknown++;
 		return;
 	}
-	physmem_set_owner(s->pm, (uint32_t)o.addr, o.size, OWNER_NONE, 0);
-	buddy_free(s->pm->buddy, (uint32_t)o.addr, o.size);
+	page_free(s->pl, (uint32_t)o.addr, o.size);
 	s->st.page_frees++;
 	s->st.page_live_pages -= 1u << o.size;
 }
@@ -327,12 +330,11 @@ static void sim_page_alloc(struct sim *s, uint64_t key, unsigned order, unsigned
 		sim_page_free(s, key);
 		s->st.page_frees--;
 	}
-	uint32_t pfn = order <= s->pm->buddy->max_order ? buddy_alloc(s->pm->buddy, order, gfp) : PFN_NONE;
+	uint32_t pfn = order <= page_max_order(s->pl) ? page_alloc(s->pl, order, gfp, OWNER_PAGE, 0) : PFN_NONE;
 	if (pfn == PFN_NONE) {
 		s->st.page_failed++;
 		return;
 	}
-	physmem_set_owner(s->pm, pfn, order, OWNER_PAGE, 0);
 	struct obj *o = objtab_insert(&s->pages, key);
 	o->addr = pfn;
 	o->size = order;
@@ -616,7 +618,7 @@ void sim_check(struct sim *s)
 	s->st.checks++;
 	if (!s->a->ops->check(s->a, msg, sizeof(msg)))
 		goto broken;
-	if (s->a->ops != allocator_lookup("buddy") && !buddy_check(s->pm->buddy, msg, sizeof(msg)))
+	if (s->a->ops != allocator_lookup("buddy") && !page_check(s->pl, msg, sizeof(msg)))
 		goto broken;
 	if (!kvm_check(s->kvm, msg, sizeof(msg)))     /* page source and page tables */
 		goto broken;
@@ -681,7 +683,7 @@ void sim_report(struct sim *s, void (*fn)(void *ctx, const char *key, double v),
 	R("page_failed", st->page_failed);
 	R("peak_page_live_pages", st->peak_page_live_pages);
 	R("sim_time_ns", s->now);
-	R("free_pages", buddy_free_pages(s->pm->buddy));
+	R("free_pages", page_free_pages(s->pl));
 	kvm_report(s->kvm, fn, ctx);
 #undef R
 	metrics_report(s, fn, ctx);

@@ -16,6 +16,7 @@
 
 struct allocator;
 struct kvm;
+struct page_layer;
 struct results;
 struct metrics;
 
@@ -66,7 +67,8 @@ struct sim_cache {
 
 struct sim {
 	const struct params *p;
-	struct physmem   *pm;
+	struct page_layer *pl;      /* frames and the page allocator (sim/page.h) */
+	const struct physmem *pm;   /* the page layer's machine, to read */
 	struct kvm       *kvm;
 	struct allocator *a;
 	struct objtab     objs;     /* live objects */

@@ -135,7 +135,7 @@ void kms_empirical_destroy(struct rng_empirical *e);
 
 /* ---- a free-standing buddy allocator (the lecture example) ----
  * nframes 4 KiB frames with orders 0..max_order, driven through the real
- * allocators/buddy.c, outside the simulated machine. */
+ * sim/page_buddy.c, outside the simulated machine. */
 struct kms_buddy;
 /* NULL unless nframes is an integer 1..2^24 and max_order 0..19. */
 struct kms_buddy *kms_buddy_create(double nframes, double max_order);

@@ -11,10 +11,11 @@
  *      stay RESERVED with owner RESERVE), counted as
  *      pt_boot_pages and never charged to a back end.
  *   2. The kernel map (vmalloc area / Mach kernel_map) from KMAP_START,
- *      with a virtual range allocator and fixed submaps carved out of it
- *      (Mach's kmem_suballoc, e.g. zone_map).
+ *      a vmem arena (sim/vmem.c), and fixed submaps carved out of it
+ *      (Mach's kmem_suballoc, e.g. zone_map), arenas that import their
+ *      span from it.
  *   3. Two page sources behind kvm_alloc (--backing):
- *      direct: 2^order contiguous frames from the buddy allocator, seen at
+ *      direct: 2^order contiguous frames from the page layer, seen at
  *        PAGE_OFFSET + pa. No mapping work, no new table pages. A submap
  *        is then a byte budget (its VA cannot be used: the address is the
  *        direct-map address), so only its size limits, not fragmentation.
@@ -24,17 +25,11 @@
  *        page by page. Table pages this creates are charged to the back
  *        end (kvm_stats.pt_pages, in kvm_footprint_bytes).
  *
- * Virtual range allocator
- *   Address-ordered first fit over the free ranges, every block naturally
+ * Virtual ranges
+ *   come from sim/vmem.c: address-ordered first fit, every block naturally
  *   aligned to its size (2^order pages), as the direct source's buddy
- *   blocks are, so back ends may keep relying on that alignment. Free
- *   ranges are nodes of a treap keyed by start address and augmented with
- *   the largest order that fits aligned in the subtree: allocation, free
- *   and coalescing are O(log n), so 10^6 operations cost microseconds
- *   each. First fit rather than best fit: Johnstone and Wilson (1998)
- *   found address-ordered first fit and best fit equally good on real
- *   programs, and first fit keeps the used part of a submap dense at its
- *   low end, which is the behaviour of Mach's vm_map_find_entry.
+ *   blocks are, so back ends may keep relying on that alignment; O(log n)
+ *   per allocation and free. kvm's quantum is one page.
  *
  * Recursion and reserves (issue 5; DragonFly's low-memory deadlock)
  *   With mapped backing, kvm_alloc enters the page allocator for a data
@@ -48,21 +43,21 @@
  *   kernel holds a free frame it cannot use, the deadlock.
  *   --pt-reserve N sets N order-0 frames aside at boot (owner RESERVE).
  *   A table page is taken from the reserve when free memory is at or
- *   below the buddy's low watermark (sum over zones) and from the buddy
- *   allocator otherwise. Table pages freed while the reserve is short go
- *   back to it; otherwise it is refilled from the buddy allocator, on the
+ *   below the page layer's low watermark (sum over zones) and from the page
+ *   layer otherwise. Table pages freed while the reserve is short go
+ *   back to it; otherwise it is refilled from the page layer, on the
  *   free path, whenever free memory is above the low watermark
  *   (DragonFly's "keep a few extra slabs ready", non-blocking).
  *
  * Departures: no guard pages between vmalloc areas, no lazy TLB purge
  * (unmapped ranges are reusable at once), data frames ignore watermarks
- * (as the buddy model does), the vmalloc area's top-level tables are not
+ * (as the page layer's buddy does), the vmalloc area's top-level tables are not
  * preallocated (Linux's preallocate_vmalloc_pages) but charged on use.
  *
  * Invariants (kvm_check)
  *   - the page table passes pgtable_check; pt_pages = live tables - boot;
- *   - every arena's free ranges are sorted, disjoint, not adjacent, inside
- *     the arena, and sum to its size minus its used pages;
+ *   - every arena passes vmem_check (free ranges sorted, disjoint, not
+ *     adjacent, inside the arena, summing to its size minus its used pages);
  *   - mapped: 4 KiB mappings made by kvm = pages_held = pages allocated in
  *     the kernel map (outside submaps) + in the submaps;
  *   - every reserve frame is allocated and owned by OWNER_RESERVE.
@@ -71,289 +66,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kvm.h"
+#include "page.h"
 #include "pgtable.h"
-#include "../allocators/buddy.h"
-
-/* ---- virtual range allocator ---- */
-
-#define SEG_NIL  (-1)
-#define VA_FAIL  UINT64_MAX
-
-/* A free range [start, start + len) in pages: 32 bytes. */
-struct kvm_seg {
-	uint64_t start, len;
-	int32_t  left, right;
-	uint32_t prio;      /* treap heap order: parent >= children */
-	int8_t   fit;       /* largest k: an aligned 2^k-page block fits in this range */
-	int8_t   maxfit;    /* largest fit in the subtree */
-	uint16_t pad;
-};
-_Static_assert(sizeof(struct kvm_seg) == 32, "free range node is 32 bytes");
-
-struct kvm_arena {
-	struct kvm_seg *seg;
-	uint32_t cap, nnodes;     /* node slots allocated, slots handed out */
-	int32_t  free_list;       /* recycled slots, linked by .left */
-	int32_t  root;
-	uint32_t prio_state;
-	uint64_t base, pages;     /* the arena: [base, base + pages), in pages */
-	uint64_t used;            /* pages handed out */
-	uint64_t nsegs;           /* free ranges */
-};
-
-static int8_t seg_fit(uint64_t start, uint64_t len)
-{
-	int8_t k = 0;
-	while (k < 62) {
-		uint64_t b = 1ull << (k + 1);
-		uint64_t a = (start + b - 1) & ~(b - 1);
-		if (a + b > start + len)
-			break;
-		k++;
-	}
-	return k;
-}
-
-static inline int arena_maxfit(const struct kvm_arena *a, int32_t t)
-{
-	return t < 0 ? -1 : a->seg[t].maxfit;
-}
-
-static void arena_update(struct kvm_arena *a, int32_t t)
-{
-	struct kvm_seg *s = &a->seg[t];
-	int m = s->fit, l = arena_maxfit(a, s->left), r = arena_maxfit(a, s->right);
-	s->maxfit = (int8_t)MAX(m, MAX(l, r));
-}
-
-static int32_t arena_node_new(struct kvm_arena *a, uint64_t start, uint64_t len)
-{
-	int32_t t;
-	if (a->free_list != SEG_NIL) {
-		t = a->free_list;
-		a->free_list = a->seg[t].left;
-	} else {
-		if (a->nnodes == a->cap) {
-			a->cap = a->cap ? 2 * a->cap : 64;
-			a->seg = xrealloc(a->seg, a->cap * sizeof(*a->seg));
-		}
-		t = (int32_t)a->nnodes++;
-	}
-	a->prio_state ^= a->prio_state << 13;   /* xorshift32: deterministic */
-	a->prio_state ^= a->prio_state >> 17;
-	a->prio_state ^= a->prio_state << 5;
-	struct kvm_seg *s = &a->seg[t];
-	*s = (struct kvm_seg){ start, len, SEG_NIL, SEG_NIL, a->prio_state, seg_fit(start, len), 0, 0 };
-	s->maxfit = s->fit;
-	a->nsegs++;
-	return t;
-}
-
-static void arena_node_free(struct kvm_arena *a, int32_t t)
-{
-	a->seg[t].left = a->free_list;
-	a->seg[t].len = 0;
-	a->free_list = t;
-	a->nsegs--;
-}
-
-/* Split t into ranges starting below key (*l) and at or above it (*r). */
-static void arena_split(struct kvm_arena *a, int32_t t, uint64_t key, int32_t *l, int32_t *r)
-{
-	if (t < 0) {
-		*l = *r = SEG_NIL;
-		return;
-	}
-	if (a->seg[t].start < key) {
-		int32_t rr;
-		arena_split(a, a->seg[t].right, key, &rr, r);
-		a->seg[t].right = rr;
-		*l = t;
-	} else {
-		int32_t ll;
-		arena_split(a, a->seg[t].left, key, l, &ll);
-		a->seg[t].left = ll;
-		*r = t;
-	}
-	arena_update(a, t);
-}
-
-/* Join two treaps, every range of l before every range of r. */
-static int32_t arena_merge(struct kvm_arena *a, int32_t l, int32_t r)
-{
-	if (l < 0)
-		return r;
-	if (r < 0)
-		return l;
-	if (a->seg[l].prio >= a->seg[r].prio) {
-		int32_t m = arena_merge(a, a->seg[l].right, r);
-		a->seg[l].right = m;
-		arena_update(a, l);
-		return l;
-	}
-	int32_t m = arena_merge(a, l, a->seg[r].left);
-	a->seg[r].left = m;
-	arena_update(a, r);
-	return r;
-}
-
-static void arena_insert(struct kvm_arena *a, uint64_t start, uint64_t len)
-{
-	int32_t l, r;
-	arena_split(a, a->root, start, &l, &r);
-	a->root = arena_merge(a, arena_merge(a, l, arena_node_new(a, start, len)), r);
-}
-
-static void arena_init(struct kvm_arena *a, uint64_t base, uint64_t pages)
-{
-	memset(a, 0, sizeof(*a));
-	a->free_list = SEG_NIL;
-	a->root = SEG_NIL;
-	a->prio_state = 2463534242u;
-	a->base = base;
-	a->pages = pages;
-	arena_insert(a, base, pages);
-}
-
-static void arena_fini(struct kvm_arena *a)
-{
-	free(a->seg);
-}
-
-/* Take [blk, blk + n) out of the free range t (which contains it). */
-static void arena_take(struct kvm_arena *a, int32_t t, uint64_t blk, uint64_t n)
-{
-	uint64_t s = a->seg[t].start, e = s + a->seg[t].len;
-	int32_t l, m, r;
-	arena_split(a, a->root, s, &l, &r);
-	arena_split(a, r, s + 1, &m, &r);
-	arena_node_free(a, m);
-	a->root = arena_merge(a, l, r);
-	if (blk > s)
-		arena_insert(a, s, blk - s);
-	if (blk + n < e)
-		arena_insert(a, blk + n, e - blk - n);
-	a->used += n;
-}
-
-/* First fit of an aligned block of 2^order pages; VA_FAIL if none. */
-static uint64_t arena_alloc(struct kvm_arena *a, unsigned order)
-{
-	int32_t t = a->root;
-	if (arena_maxfit(a, t) < (int)order)
-		return VA_FAIL;
-	for (;;) {
-		int32_t l = a->seg[t].left;
-		if (arena_maxfit(a, l) >= (int)order)
-			t = l;
-		else if (a->seg[t].fit >= (int)order)
-			break;
-		else
-			t = a->seg[t].right;
-	}
-	uint64_t n = 1ull << order;
-	uint64_t blk = (a->seg[t].start + n - 1) & ~(n - 1);
-	arena_take(a, t, blk, n);
-	return blk;
-}
-
-/* First range (in address order) holding n pages aligned to align pages;
- * a linear walk, for the rare submap creation. */
-static int32_t arena_find_range(const struct kvm_arena *a, int32_t t, uint64_t n, uint64_t align, uint64_t *blk)
-{
-	if (t < 0)
-		return SEG_NIL;
-	int32_t f = arena_find_range(a, a->seg[t].left, n, align, blk);
-	if (f >= 0)
-		return f;
-	const struct kvm_seg *s = &a->seg[t];
-	uint64_t b = ALIGN_UP(s->start, align);
-	if (b + n <= s->start + s->len) {
-		*blk = b;
-		return t;
-	}
-	return arena_find_range(a, s->right, n, align, blk);
-}
-
-/* Give back [p, p + n); false (nothing changed) if it is not entirely in
- * use: a double free or a bad address. */
-static bool arena_free(struct kvm_arena *a, uint64_t p, uint64_t n)
-{
-	if (p < a->base || p + n > a->base + a->pages || n > a->used)
-		return false;
-	int32_t l, r, t;
-	arena_split(a, a->root, p, &l, &r);
-	int32_t lm = l, rm = r;
-	while (lm >= 0 && a->seg[lm].right >= 0)
-		lm = a->seg[lm].right;
-	while (rm >= 0 && a->seg[rm].left >= 0)
-		rm = a->seg[rm].left;
-	if ((lm >= 0 && a->seg[lm].start + a->seg[lm].len > p) || (rm >= 0 && a->seg[rm].start < p + n)) {
-		a->root = arena_merge(a, l, r);
-		return false;
-	}
-	uint64_t s = p, e = p + n;
-	if (lm >= 0 && a->seg[lm].start + a->seg[lm].len == p) {
-		s = a->seg[lm].start;
-		arena_split(a, l, s, &l, &t);
-		arena_node_free(a, t);
-	}
-	if (rm >= 0 && a->seg[rm].start == e) {
-		e = a->seg[rm].start + a->seg[rm].len;
-		arena_split(a, r, a->seg[rm].start + 1, &t, &r);
-		arena_node_free(a, t);
-	}
-	a->root = arena_merge(a, arena_merge(a, l, arena_node_new(a, s, e - s)), r);
-	a->used -= n;
-	return true;
-}
-
-struct arena_walk {
-	const struct kvm_arena *a;
-	uint64_t prev_end, free_pages, nodes;
-	char *msg;
-	size_t msglen;
-	bool ok;
-};
-
-static void arena_check_node(struct arena_walk *w, int32_t t, uint32_t parent_prio)
-{
-	if (t < 0 || !w->ok)
-		return;
-	const struct kvm_seg *s = &w->a->seg[t];
-	arena_check_node(w, s->left, s->prio);
-	if (!w->ok)
-		return;
-	int want = MAX(s->fit, MAX(arena_maxfit(w->a, s->left), arena_maxfit(w->a, s->right)));
-	if (s->len == 0 || s->start < w->prev_end || (w->nodes && s->start == w->prev_end) ||
-	    s->start + s->len > w->a->base + w->a->pages || s->prio > parent_prio ||
-	    s->fit != seg_fit(s->start, s->len) || s->maxfit != want) {
-		snprintf(w->msg, w->msglen, "kvm: free range %#llx+%llu pages (node %d) misordered, "
-			 "overlapping, uncoalesced or with a stale summary",
-			 (unsigned long long)s->start << PAGE_SHIFT, (unsigned long long)s->len, t);
-		w->ok = false;
-		return;
-	}
-	w->prev_end = s->start + s->len;
-	w->free_pages += s->len;
-	w->nodes++;
-	arena_check_node(w, s->right, s->prio);
-}
-
-static bool arena_check(const struct kvm_arena *a, const char *name, char *msg, size_t msglen)
-{
-	struct arena_walk w = { a, a->base, 0, 0, msg, msglen, true };
-	arena_check_node(&w, a->root, UINT32_MAX);
-	if (!w.ok)
-		return false;
-	if (w.free_pages + a->used != a->pages || w.nodes != a->nsegs) {
-		snprintf(msg, msglen, "kvm: arena %s: %llu free + %llu used pages != %llu, or %llu ranges != %llu",
-			 name, (unsigned long long)w.free_pages, (unsigned long long)a->used,
-			 (unsigned long long)a->pages, (unsigned long long)w.nodes, (unsigned long long)a->nsegs);
-		return false;
-	}
-	return true;
-}
+#include "vmem.h"
 
 /* ---- kvm ---- */
 
@@ -361,19 +76,20 @@ struct kvm_submap {
 	char    *name;
 	uint64_t size, used;       /* bytes */
 	uint64_t va;               /* mapped: start of its range in the kernel map */
-	struct kvm_arena arena;    /* mapped: its virtual range allocator */
+	struct vmem *arena;        /* mapped: its virtual range allocator, imported from kmap */
 	bool     mapped;
 	struct kvm_submap *next;
 };
 
 struct kvm {
-	struct physmem      *pm;
+	struct page_layer   *pl;
+	const struct physmem *pm;
 	const struct params *p;
 	bool                 mapped;
 	struct kvm_stats     st;
 	struct kvm_submap   *submaps;
 	struct pgtable      *pt;
-	struct kvm_arena     kmap;
+	struct vmem         *kmap;
 	uint64_t             kmap_held;      /* pages held from the kernel map outside submaps */
 	uint64_t             carved;         /* kernel-map pages given to submaps */
 	uint64_t             boot_maps[3];   /* direct-map leaves by size */
@@ -387,16 +103,16 @@ struct kvm {
 
 static void kvm_reserve_push(struct kvm *k, uint32_t pfn)
 {
-	physmem_set_owner(k->pm, pfn, 0, OWNER_RESERVE, 0);
+	page_owner_set(k->pl, pfn, 0, OWNER_RESERVE, 0);
 	k->reserve[k->nreserve++] = pfn;
 }
 
-/* Top the reserve up from the buddy allocator while memory is above the
+/* Top the reserve up from the page layer while memory is above the
  * low watermark (at boot: while any is free). */
 static void kvm_reserve_refill(struct kvm *k, bool boot)
 {
-	while (k->nreserve < k->reserve_target && (boot || buddy_free_pages(k->pm->buddy) > k->wmark_low)) {
-		uint32_t pfn = buddy_alloc(k->pm->buddy, 0, 0);
+	while (k->nreserve < k->reserve_target && (boot || page_free_pages(k->pl) > k->wmark_low)) {
+		uint32_t pfn = page_alloc(k->pl, 0, 0, OWNER_RESERVE, 0);
 		if (pfn == PFN_NONE)
 			break;
 		kvm_reserve_push(k, pfn);
@@ -421,10 +137,9 @@ static uint32_t kvm_pt_page_alloc(void *ctx, unsigned level)
 			/* reserved memory: the frame stays RESERVED, owner RESERVE */
 			pfn = --k->boot_next;
 		} else {
-			pfn = buddy_alloc(k->pm->buddy, 0, 0);
+			pfn = page_alloc(k->pl, 0, 0, OWNER_PGTABLE, level);
 			if (pfn == PFN_NONE)
 				die("kvm: no memory for the direct map's page tables");
-			physmem_set_owner(k->pm, pfn, 0, OWNER_PGTABLE, level);
 		}
 		k->st.boot_pt_pages++;
 		return pfn;
@@ -432,16 +147,15 @@ static uint32_t kvm_pt_page_alloc(void *ctx, unsigned level)
 	k->depth++;
 	if (k->depth > k->st.recursion_max)
 		k->st.recursion_max = k->depth;
-	if (k->nreserve && buddy_free_pages(k->pm->buddy) <= k->wmark_low) {
+	if (k->nreserve && page_free_pages(k->pl) <= k->wmark_low) {
 		pfn = k->reserve[--k->nreserve];
 		k->st.reserve_used++;
+		page_owner_set(k->pl, pfn, 0, OWNER_PGTABLE, level);
 	} else {
-		pfn = buddy_alloc(k->pm->buddy, 0, 0);
+		pfn = page_alloc(k->pl, 0, 0, OWNER_PGTABLE, level);
 	}
 	if (pfn == PFN_NONE)
 		k->st.pt_failed++;
-	else
-		physmem_set_owner(k->pm, pfn, 0, OWNER_PGTABLE, level);
 	k->depth--;
 	return pfn;
 }
@@ -450,7 +164,7 @@ static void kvm_pt_page_free(void *ctx, uint32_t pfn, unsigned level)
 {
 	struct kvm *k = ctx;
 	(void)level;
-	if (k->pm->frames[pfn].state == FRAME_RESERVED) {   /* a boot table (not expected) */
+	if (page_frame(k->pl, pfn)->state == FRAME_RESERVED) {   /* a boot table (not expected) */
 		k->st.boot_pt_pages--;
 		return;
 	}
@@ -458,8 +172,7 @@ static void kvm_pt_page_free(void *ctx, uint32_t pfn, unsigned level)
 		kvm_reserve_push(k, pfn);
 		return;
 	}
-	physmem_set_owner(k->pm, pfn, 0, OWNER_NONE, 0);
-	buddy_free(k->pm->buddy, pfn, 0);
+	page_free(k->pl, pfn, 0);
 }
 
 /* Boot: the direct map with the largest aligned pages. */
@@ -477,14 +190,15 @@ static void kvm_direct_map_build(struct kvm *k)
 	memcpy(k->boot_maps, ps->mappings, sizeof(k->boot_maps));
 }
 
-struct kvm *kvm_create(struct physmem *pm, const struct params *p)
+struct kvm *kvm_create(struct page_layer *pl, const struct params *p)
 {
 	struct kvm *k = xcalloc(1, sizeof(*k));
+	const struct physmem *pm = page_physmem(pl);
+	k->pl = pl;
 	k->pm = pm;
 	k->p = p;
 	k->mapped = p->backing == BACKING_MAPPED;
-	for (int z = 0; z < NR_ZONES; z++)
-		k->wmark_low += pm->buddy->zone[z].watermark_low;
+	k->wmark_low = page_watermark_low(pl);
 	/* Boot tables come from the top of the largest reserved range (the
 	 * kernel image: Linux's early page tables live in its brk area). */
 	for (unsigned i = 0; i < p->mem.nreserved; i++) {
@@ -497,12 +211,12 @@ struct kvm *kvm_create(struct physmem *pm, const struct params *p)
 		}
 	}
 	k->booting = true;
-	k->pt = pgtable_create(pm, p->pt_levels == 5 ? 5 : 4, kvm_pt_page_alloc, kvm_pt_page_free, k);
+	k->pt = pgtable_create(pl, p->pt_levels == 5 ? 5 : 4, kvm_pt_page_alloc, kvm_pt_page_free, k);
 	if (!k->pt)
 		die("kvm: cannot create the kernel page table");
 	kvm_direct_map_build(k);
 	k->booting = false;
-	arena_init(&k->kmap, KMAP_START >> PAGE_SHIFT, KMAP_SIZE >> PAGE_SHIFT);
+	k->kmap = vmem_create("kernel_map", KMAP_START >> PAGE_SHIFT, KMAP_SIZE >> PAGE_SHIFT);
 	k->reserve_target = p->pt_reserve;
 	k->reserve = xmalloc((k->reserve_target + 1) * sizeof(*k->reserve));
 	kvm_reserve_refill(k, true);
@@ -518,11 +232,11 @@ void kvm_destroy(struct kvm *k)
 		struct kvm_submap *s = k->submaps;
 		k->submaps = s->next;
 		if (s->mapped)
-			arena_fini(&s->arena);
+			vmem_destroy(s->arena);
 		free(s->name);
 		free(s);
 	}
-	arena_fini(&k->kmap);
+	vmem_destroy(k->kmap);
 	pgtable_destroy(k->pt);
 	free(k->reserve);
 	free(k);
@@ -541,7 +255,7 @@ static void kvm_note_alloc(struct kvm *k, struct kvm_submap *sub, unsigned order
 static uint64_t kvm_alloc_direct(struct kvm *k, struct kvm_submap *sub, unsigned order, unsigned gfp,
 				 enum frame_owner owner, uint32_t owner_id, enum fail_reason *why)
 {
-	if (order > k->pm->buddy->max_order) {   /* no block that large ever exists */
+	if (order > page_max_order(k->pl)) {   /* no block that large ever exists */
 		*why = FAIL_TOO_BIG;
 		return 0;
 	}
@@ -552,13 +266,12 @@ static uint64_t kvm_alloc_direct(struct kvm *k, struct kvm_submap *sub, unsigned
 	k->depth = 1;
 	if (k->st.recursion_max < 1)
 		k->st.recursion_max = 1;
-	uint32_t pfn = buddy_alloc(k->pm->buddy, order, gfp);
+	uint32_t pfn = page_alloc(k->pl, order, gfp, owner, owner_id);
 	k->depth = 0;
 	if (pfn == PFN_NONE) {
 		*why = FAIL_NOMEM;
 		return 0;
 	}
-	physmem_set_owner(k->pm, pfn, order, owner, owner_id);
 	kvm_note_alloc(k, sub, order);
 	return PAGE_OFFSET + ((uint64_t)pfn << PAGE_SHIFT);
 }
@@ -574,17 +287,16 @@ static void kvm_unmap_pages(struct kvm *k, uint64_t va, uint64_t n)
 		if (pgtable_unmap(k->pt, pva, PT_SIZE_4K) != PT_OK)
 			die("kvm_free: cannot unmap %#llx", (unsigned long long)pva);
 		k->st.unmap_ops++;
-		physmem_set_owner(k->pm, w.pfn, 0, OWNER_NONE, 0);
-		buddy_free(k->pm->buddy, w.pfn, 0);
+		page_free(k->pl, w.pfn, 0);
 	}
 }
 
 static uint64_t kvm_alloc_mapped(struct kvm *k, struct kvm_submap *sub, unsigned order, unsigned gfp,
 				 enum frame_owner owner, uint32_t owner_id, enum fail_reason *why)
 {
-	struct kvm_arena *a = sub ? &sub->arena : &k->kmap;
-	uint64_t vp = arena_alloc(a, order);
-	if (vp == VA_FAIL) {
+	struct vmem *a = sub ? sub->arena : k->kmap;
+	uint64_t vp = vmem_alloc(a, order);
+	if (vp == VMEM_FAIL) {
 		*why = sub ? FAIL_SUBMAP_FULL : FAIL_VA;
 		return 0;
 	}
@@ -593,19 +305,17 @@ static uint64_t kvm_alloc_mapped(struct kvm *k, struct kvm_submap *sub, unsigned
 	if (k->st.recursion_max < 1)
 		k->st.recursion_max = 1;
 	for (i = 0; i < n; i++) {
-		uint32_t pfn = buddy_alloc(k->pm->buddy, 0, gfp);
+		uint32_t pfn = page_alloc(k->pl, 0, gfp, owner, owner_id);
 		if (pfn == PFN_NONE) {
 			*why = FAIL_NOMEM;
 			break;
 		}
-		physmem_set_owner(k->pm, pfn, 0, owner, owner_id);
 		enum pt_result r = pgtable_map(k->pt, va + (i << PAGE_SHIFT), pfn, PT_SIZE_4K, PT_PROT_WRITE);
 		if (r != PT_OK) {
 			if (r != PT_NOMEM)
 				die("kvm: mapping %#llx failed (%d): range allocator and page table disagree",
 				    (unsigned long long)(va + (i << PAGE_SHIFT)), r);
-			physmem_set_owner(k->pm, pfn, 0, OWNER_NONE, 0);
-			buddy_free(k->pm->buddy, pfn, 0);
+			page_free(k->pl, pfn, 0);
 			*why = FAIL_PGTABLE;
 			break;
 		}
@@ -614,7 +324,7 @@ static uint64_t kvm_alloc_mapped(struct kvm *k, struct kvm_submap *sub, unsigned
 	k->depth = 0;
 	if (i < n) {   /* roll back: the pages mapped so far, then the range */
 		kvm_unmap_pages(k, va, i);
-		arena_free(a, vp, n);
+		vmem_free(a, vp, n);
 		kvm_pt_note(k);
 		return 0;
 	}
@@ -646,16 +356,15 @@ void kvm_free(struct kvm *k, struct kvm_submap *sub, uint64_t va, unsigned order
 		uint32_t pfn = kvm_va_to_pfn(k, va);
 		if (pfn == PFN_NONE)
 			die("kvm_free: %#llx is not a kvm address", (unsigned long long)va);
-		physmem_set_owner(k->pm, pfn, order, OWNER_NONE, 0);
-		buddy_free(k->pm->buddy, pfn, order);
+		page_free(k->pl, pfn, order);
 	} else {
-		struct kvm_arena *a = sub ? &sub->arena : &k->kmap;
+		struct vmem *a = sub ? sub->arena : k->kmap;
 		uint64_t vp = va >> PAGE_SHIFT;
-		if ((va & (PAGE_SIZE - 1)) || (vp & (n - 1)) || vp < a->base || vp + n > a->base + a->pages)
+		if ((va & (PAGE_SIZE - 1)) || (vp & (n - 1)) || vp < vmem_base(a) || vp + n > vmem_base(a) + vmem_size(a))
 			die("kvm_free: %#llx order %u is not a block of %s", (unsigned long long)va, order,
 			    sub ? sub->name : "the kernel map");
 		kvm_unmap_pages(k, va, n);
-		if (!arena_free(a, vp, n))
+		if (!vmem_free(a, vp, n))
 			die("kvm_free: range %#llx order %u was not allocated", (unsigned long long)va, order);
 		if (!sub)
 			k->kmap_held -= n;
@@ -689,16 +398,13 @@ struct kvm_submap *kvm_submap_create(struct kvm *k, const char *name, uint64_t s
 	if (k->mapped) {
 		/* Carve the range out of the kernel map, 2 MiB aligned so its
 		 * page tables are its own. */
-		uint64_t pages = DIV_ROUND_UP(size, PAGE_SIZE), blk = 0;
-		int32_t t = pages ? arena_find_range(&k->kmap, k->kmap.root, pages, PT_SIZE_2M >> PAGE_SHIFT, &blk)
-				  : SEG_NIL;
-		if (t < 0)
+		uint64_t pages = DIV_ROUND_UP(size, PAGE_SIZE);
+		s->arena = vmem_create_import(name, k->kmap, pages, PT_SIZE_2M >> PAGE_SHIFT);
+		if (!s->arena)
 			die("kvm: no room for submap %s of %llu bytes", name, (unsigned long long)size);
-		arena_take(&k->kmap, t, blk, pages);
 		k->carved += pages;
-		s->va = blk << PAGE_SHIFT;
+		s->va = vmem_base(s->arena) << PAGE_SHIFT;
 		s->mapped = true;
-		arena_init(&s->arena, blk, pages);
 	}
 	s->next = k->submaps;
 	k->submaps = s;
@@ -715,7 +421,7 @@ uint64_t kvm_submap_largest_free(const struct kvm_submap *s)
 {
 	if (!s->mapped)
 		return s->size - s->used;
-	int f = arena_maxfit(&s->arena, s->arena.root);
+	int f = vmem_largest_order(s->arena);
 	return f < 0 ? 0 : (uint64_t)PAGE_SIZE << f;
 }
 
@@ -740,7 +446,7 @@ bool kvm_check(const struct kvm *k, char *msg, size_t msglen)
 			CHECK_FAIL("kvm: %llu huge mappings of class %u, the direct map made %llu",
 				   (unsigned long long)ps->mappings[s], s, (unsigned long long)k->boot_maps[s]);
 	uint64_t mapped4k = ps->mappings[0] - k->boot_maps[0];
-	if (!arena_check(&k->kmap, "kernel_map", msg, msglen))
+	if (!vmem_check(k->kmap, msg, msglen))
 		return false;
 	uint64_t held = k->kmap_held, sub_bytes = 0;
 	for (const struct kvm_submap *s = k->submaps; s; s = s->next) {
@@ -750,29 +456,29 @@ bool kvm_check(const struct kvm *k, char *msg, size_t msglen)
 				   (unsigned long long)s->size);
 		if (!s->mapped)
 			continue;
-		if (!arena_check(&s->arena, s->name, msg, msglen))
+		if (!vmem_check(s->arena, msg, msglen))
 			return false;
-		if (s->arena.used << PAGE_SHIFT != s->used)
+		if (vmem_used(s->arena) << PAGE_SHIFT != s->used)
 			CHECK_FAIL("kvm: submap %s: arena has %llu pages in use, counted %llu bytes", s->name,
-				   (unsigned long long)s->arena.used, (unsigned long long)s->used);
-		held += s->arena.used;
+				   (unsigned long long)vmem_used(s->arena), (unsigned long long)s->used);
+		held += vmem_used(s->arena);
 	}
 	if (k->mapped) {
 		if (mapped4k != k->st.pages_held || held != k->st.pages_held ||
-		    k->kmap.used != k->kmap_held + k->carved)
+		    vmem_used(k->kmap) != k->kmap_held + k->carved)
 			CHECK_FAIL("kvm: %llu pages held, %llu mapped, %llu in ranges (kernel map %llu used, "
 				   "%llu held, %llu carved)", (unsigned long long)k->st.pages_held,
 				   (unsigned long long)mapped4k, (unsigned long long)held,
-				   (unsigned long long)k->kmap.used, (unsigned long long)k->kmap_held,
+				   (unsigned long long)vmem_used(k->kmap), (unsigned long long)k->kmap_held,
 				   (unsigned long long)k->carved);
-	} else if (mapped4k != 0 || k->kmap.used != 0 || sub_bytes > k->st.pages_held << PAGE_SHIFT) {
+	} else if (mapped4k != 0 || vmem_used(k->kmap) != 0 || sub_bytes > k->st.pages_held << PAGE_SHIFT) {
 		CHECK_FAIL("kvm: direct backing with %llu kvm mappings or %llu kernel-map pages",
-			   (unsigned long long)mapped4k, (unsigned long long)k->kmap.used);
+			   (unsigned long long)mapped4k, (unsigned long long)vmem_used(k->kmap));
 	}
 	if (k->nreserve > k->reserve_target)
 		CHECK_FAIL("kvm: reserve holds %u frames, target %u", k->nreserve, k->reserve_target);
 	for (unsigned i = 0; i < k->nreserve; i++) {
-		const struct frame *f = &k->pm->frames[k->reserve[i]];
+		const struct frame *f = page_frame(k->pl, k->reserve[i]);
 		if (f->state != FRAME_ALLOC_HEAD || f->order != 0 || f->owner != OWNER_RESERVE)
 			CHECK_FAIL("kvm: reserve frame %#x has state %u order %u owner %u", k->reserve[i], f->state,
 				   f->order, f->owner);
@@ -790,7 +496,7 @@ void kvm_report(const struct kvm *k, void (*fn)(void *ctx, const char *key, doub
 	fn(ctx, "kvm_failed", (double)ks->failed);
 	fn(ctx, "kvm_map_ops", (double)ks->map_ops);
 	fn(ctx, "kvm_unmap_ops", (double)ks->unmap_ops);
-	fn(ctx, "kvm_va_free_ranges", (double)k->kmap.nsegs);
+	fn(ctx, "kvm_va_free_ranges", (double)vmem_nsegs(k->kmap));
 	fn(ctx, "pt_pages", (double)ks->pt_pages);
 	fn(ctx, "pt_peak_pages", (double)ks->peak_pt_pages);
 	fn(ctx, "pt_boot_pages", (double)ks->boot_pt_pages);

@@ -1,8 +1,9 @@
 /*
  * kvm.h - the kernel address space and the page source of the back ends.
  *
- * Object back ends never call the buddy allocator directly: they ask kvm
- * for 2^order pages and get a kernel virtual address. With direct backing
+ * Object back ends never call the page allocator directly: they ask kvm
+ * for 2^order pages and get a kernel virtual address (they annotate the
+ * frames behind it through sim/page.h's private-word accessors only). With direct backing
  * (Linux) that is 2^order contiguous frames seen through the direct map at
  * PAGE_OFFSET. With mapped backing (Mach) it is a virtual range in the
  * kernel map (or a submap such as zone_map) backed by order-0 frames
@@ -25,6 +26,7 @@
 
 struct kvm;
 struct kvm_submap;
+struct page_layer;
 struct pgtable;
 
 struct kvm_stats {
@@ -40,7 +42,9 @@ struct kvm_stats {
 	uint64_t peak_pt_pages;    /* peak of pt_pages */
 };
 
-struct kvm *kvm_create(struct physmem *pm, const struct params *p);
+/* Boot: the direct map's tables, the kernel map, the --pt-reserve pool,
+ * all over the page layer pl. */
+struct kvm *kvm_create(struct page_layer *pl, const struct params *p);
 void kvm_destroy(struct kvm *k);
 
 /*

@@ -6,7 +6,7 @@
  *   samples   R(t) requested live bytes, A(t) allocated, F(t) footprint
  *   frag      internal fragmentation (A-R)/A, total overhead (F-R)/F,
  *             largest free buddy block (bytes), hostage pages and cached
- *             empty pages (metrics.h's definition, metrics_unit_state;
+ *             empty pages (metrics.h's definition, cache_unit_state;
  *             summed over the back end's caches)
  *   buddy     free blocks per zone and order (as /proc/buddyinfo)
  *   extfrag   Gorman's unusable free space index and fragmentation index
@@ -56,8 +56,8 @@
 #include "engine.h"
 #include "kvm.h"
 #include "results.h"
+#include "page.h"
 #include "../allocators/allocator.h"
-#include "../allocators/buddy.h"
 
 struct metrics {
 	uint64_t seq;
@@ -80,22 +80,6 @@ struct metrics *metrics_create(struct sim *s)
 }
 
 void metrics_destroy(struct metrics *m) { free(m); }
-
-/* ---- hostage and cached-empty pages (definition in metrics.h) ---- */
-
-void metrics_unit_count(struct cache_info *ci, uint64_t used, uint64_t capacity, uint64_t pages)
-{
-	switch (metrics_unit_state(used, capacity)) {
-	case METRICS_UNIT_EMPTY:
-		ci->cached_empty_pages += pages;
-		break;
-	case METRICS_UNIT_HOSTAGE:
-		ci->hostage_pages += pages;
-		break;
-	case METRICS_UNIT_USED:
-		break;
-	}
-}
 
 /* ---- Gorman's indices ----
  *
@@ -178,7 +162,7 @@ void metrics_sample(struct sim *s)
 	struct metrics *m = s->metrics;
 	if (!m)
 		return;
-	const struct buddy *b = s->pm->buddy;
+	const struct page_layer *pl = s->pl;
 	uint64_t r = s->st.live_bytes, a = s->a->alloc_bytes, f = sim_footprint_bytes(s);
 	/* The final sample repeats the last one when no event came between:
 	 * it is stored but not counted twice in the means. */
@@ -188,11 +172,11 @@ void metrics_sample(struct sim *s)
 	m->tracked_events = s->st.events;
 	if (!s->res)
 		return;
-	int largest = buddy_largest_free_order(b);
+	int largest = page_largest_free_order(pl);
 	struct sample smp = {
 		.seq = m->seq, .time_ns = s->now, .events = s->st.events,
 		.requested = r, .allocated = a, .footprint = f, .live_objects = s->st.live_objects,
-		.page_live_pages = s->st.page_live_pages, .free_pages = buddy_free_pages(b),
+		.page_live_pages = s->st.page_live_pages, .free_pages = page_free_pages(pl),
 		.failed_allocs = s->st.failed_allocs, .largest_free_order = largest,
 	};
 	results_sample(s->res, s->run_id, &smp);
@@ -204,13 +188,13 @@ void metrics_sample(struct sim *s)
 		     f ? ((double)f - (double)r) / (double)f : NAN,
 		     largest < 0 ? 0 : (uint64_t)PAGE_SIZE << largest, h.pages, h.empty);
 
-	uint64_t nr_free[BUDDY_MAX_ORDERS];
-	unsigned norders = b->max_order + 1;
+	uint64_t nr_free[PAGE_MAX_ORDERS];
+	unsigned norders = page_max_order(pl) + 1;
 	for (int z = 0; z < NR_ZONES; z++) {
-		if (b->zone[z].end == b->zone[z].start)
+		if (s->pm->zone_end[z] == s->pm->zone_start[z])
 			continue;
 		for (unsigned o = 0; o < norders; o++) {
-			nr_free[o] = b->zone[z].area[o].nr_free;
+			nr_free[o] = page_free_blocks(pl, (enum zone_type)z, o);
 			results_buddy(s->res, s->run_id, m->seq, z, (int)o, nr_free[o]);
 		}
 		for (unsigned o = 0; o < norders; o++) {
@@ -335,14 +319,14 @@ void metrics_snapshot(struct sim *s, const char *label)
 	/* Owners, one run per stretch of frames with the same (code, id);
 	 * whole-page users (trace pages, page tables, reserve pools) join the
 	 * used ranges here. */
-	/* Only block heads carry a state (buddy.c): walk by blocks, as
+	/* Only block heads carry a state (physmem.h): walk by blocks, as
 	 * buddy_check does; every frame of an allocated block carries its
 	 * owner. */
 	unsigned run_code = 0;
 	uint32_t run_id = 0;
 	uint64_t run_len = 0, alloc_end = 0;
 	for (uint32_t pfn = 0; pfn < pm->nframes;) {
-		const struct frame *f = &pm->frames[pfn];
+		const struct frame *f = page_frame(s->pl, pfn);
 		unsigned code;
 		uint32_t id = 0, n = 1;
 		if (pfn < alloc_end) {

@@ -11,42 +11,6 @@
 struct sim;
 struct cache_info;
 
-/*
- * Hostage and cached-empty pages: one definition, used by every back end.
- *
- * A slab unit is what a back end takes pages for and carves objects from:
- * a slab (SLAB, SLUB: per-CPU slabs count like any other), a zone chunk
- * (zone), a SLOB page, an NTA node. Its capacity and its use are counted
- * in the unit's natural measure: objects for slabs and zone chunks, 2-byte
- * units for SLOB pages, chunks for NTA nodes. "In use" means live from the
- * engine's point of view (allocated and not yet freed by the input):
- * objects a back end keeps after their free (SLAB's array caches, NTA's
- * cross-CPU free queues) are not in use, just as they are not in A(t).
- *
- *   hostage        at least one live object, and at most 1/8 of the
- *                  capacity in use (1 <= used, 8 * used <= capacity):
- *                  memory a few objects keep from being returned;
- *   empty          no live object at all: pages a reap, shrink or zone_gc
- *                  could give back (cached_empty_pages), never hostage;
- *   used           anything else.
- *
- * hostage_pages and cached_empty_pages of a cache (struct cache_info) are
- * the pages of its units in the first and second state.
- */
-enum metrics_unit_state { METRICS_UNIT_EMPTY, METRICS_UNIT_HOSTAGE, METRICS_UNIT_USED };
-
-/* The state of a unit with `used` of `capacity` in use (same measure). */
-static inline enum metrics_unit_state metrics_unit_state(uint64_t used, uint64_t capacity)
-{
-	if (used == 0)
-		return METRICS_UNIT_EMPTY;
-	return used <= capacity / 8 ? METRICS_UNIT_HOSTAGE : METRICS_UNIT_USED;   /* 8 * used <= capacity */
-}
-
-/* Count a unit of `pages` pages into ci->hostage_pages or
- * ci->cached_empty_pages by its state. */
-void metrics_unit_count(struct cache_info *ci, uint64_t used, uint64_t capacity, uint64_t pages);
-
 struct metrics *metrics_create(struct sim *s);
 void metrics_destroy(struct metrics *m);
 /* Take a sample now (engine calls this on its schedule). */

@@ -34,7 +34,7 @@
  *      pfn aligned to their size;
  *   4. per-level table counts and per-size mapping counts equal the
  *      statistics;
- *   5. with a physmem, every table frame is an allocated order-0 frame
+ *   5. with a page layer, every table frame is an allocated order-0 frame
  *      owned by OWNER_PGTABLE with owner_id = level, or a frame of memory
  *      reserved at boot (state RESERVED, owner RESERVE: early page tables
  *      taken before the page allocator runs, see kvm.c).
@@ -43,7 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pgtable.h"
-#include "../allocators/buddy.h"
+#include "page.h"
 
 #define PTE_P        (1u << 31)
 #define PTE_LEAF     (1u << 30)
@@ -64,7 +64,7 @@ struct pt_node {
 _Static_assert(sizeof(struct pt_node) == 8, "table record is 8 bytes");
 
 struct pgtable {
-	struct physmem *pm;
+	struct page_layer *pl;
 	unsigned levels;
 	pgtable_page_alloc_fn_t page_alloc;
 	pgtable_page_free_fn_t  page_free;
@@ -85,23 +85,17 @@ static inline uint32_t *pt_ent(const struct pgtable *pt, uint32_t t)
 
 static unsigned pt_size_index(unsigned leaf_level) { return leaf_level - 1; }
 
-/* ---- default page source: the buddy allocator ---- */
+/* ---- default page source: the page layer ---- */
 
-static uint32_t pt_buddy_alloc(void *ctx, unsigned level)
+static uint32_t pt_page_alloc(void *ctx, unsigned level)
 {
-	struct physmem *pm = ctx;
-	uint32_t pfn = buddy_alloc(pm->buddy, 0, 0);
-	if (pfn != PFN_NONE)
-		physmem_set_owner(pm, pfn, 0, OWNER_PGTABLE, level);
-	return pfn;
+	return page_alloc(ctx, 0, 0, OWNER_PGTABLE, level);
 }
 
-static void pt_buddy_free(void *ctx, uint32_t pfn, unsigned level)
+static void pt_page_free(void *ctx, uint32_t pfn, unsigned level)
 {
-	struct physmem *pm = ctx;
 	(void)level;
-	physmem_set_owner(pm, pfn, 0, OWNER_NONE, 0);
-	buddy_free(pm->buddy, pfn, 0);
+	page_free(ctx, pfn, 0);
 }
 
 /* ---- table records ---- */
@@ -154,17 +148,17 @@ static void pt_table_delete(struct pgtable *pt, uint32_t t)
 	pt->free_idx[pt->nfree_idx++] = t;
 }
 
-struct pgtable *pgtable_create(struct physmem *pm, unsigned levels,
+struct pgtable *pgtable_create(struct page_layer *pl, unsigned levels,
 			       pgtable_page_alloc_fn_t alloc, pgtable_page_free_fn_t free_fn, void *ctx)
 {
-	if ((levels != 4 && levels != 5) || (!pm && (!alloc || !free_fn)) || (!alloc != !free_fn))
+	if ((levels != 4 && levels != 5) || (!pl && (!alloc || !free_fn)) || (!alloc != !free_fn))
 		return NULL;
 	struct pgtable *pt = xcalloc(1, sizeof(*pt));
-	pt->pm = pm;
+	pt->pl = pl;
 	pt->levels = levels;
-	pt->page_alloc = alloc ? alloc : pt_buddy_alloc;
-	pt->page_free = free_fn ? free_fn : pt_buddy_free;
-	pt->ctx = alloc ? ctx : pm;
+	pt->page_alloc = alloc ? alloc : pt_page_alloc;
+	pt->page_free = free_fn ? free_fn : pt_page_free;
+	pt->ctx = alloc ? ctx : pl;
 	if (pt_table_new(pt, levels) != 0) {   /* the root is index 0 */
 		pgtable_destroy(pt);
 		return NULL;
@@ -403,10 +397,10 @@ bool pgtable_check(const struct pgtable *pt, char *msg, size_t msglen)
 			CHECK_FAIL("pgtable: table %u (level %u) used %u, entries %u", t, l, n->used, used);
 		if (t != 0 && used == 0)
 			CHECK_FAIL("pgtable: empty table %u at level %u was not freed", t, l);
-		if (pt->pm) {
-			if (n->pfn >= pt->pm->nframes)
+		if (pt->pl) {
+			if (n->pfn >= page_physmem(pt->pl)->nframes)
 				CHECK_FAIL("pgtable: table %u frame %#x beyond memory", t, n->pfn);
-			const struct frame *f = &pt->pm->frames[n->pfn];
+			const struct frame *f = page_frame(pt->pl, n->pfn);
 			bool boot = f->state == FRAME_RESERVED && f->owner == OWNER_RESERVE;
 			bool page = f->state == FRAME_ALLOC_HEAD && f->order == 0 && f->owner == OWNER_PGTABLE &&
 				    f->owner_id == l;

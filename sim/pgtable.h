@@ -9,7 +9,8 @@
  * 3 (1 GiB).
  *
  * Every table page is a simulated frame obtained through a callback
- * (so kvm can model reserves and recursion) and is counted; a non-root
+ * (so kvm can model reserves and recursion), by default from the page
+ * layer (sim/page.h), and is counted; a non-root
  * table whose entries all become empty is given back through the free
  * callback at once. The root is allocated by pgtable_create and lives
  * until pgtable_destroy.
@@ -44,8 +45,8 @@ enum pt_result {
 /*
  * Table-page source. alloc returns a pfn (the frame becomes a table at
  * `level`) or PFN_NONE; free takes back a table page that became empty.
- * With NULL callbacks pgtable uses the buddy allocator of pm directly
- * (order 0, owner OWNER_PGTABLE, owner_id = level).
+ * With NULL callbacks pgtable takes pages from the page layer directly
+ * (page_alloc: order 0, owner OWNER_PGTABLE, owner_id = level).
  */
 typedef uint32_t (*pgtable_page_alloc_fn_t)(void *ctx, unsigned level);
 typedef void (*pgtable_page_free_fn_t)(void *ctx, uint32_t pfn, unsigned level);
@@ -68,11 +69,12 @@ struct pt_walk {
 };
 
 struct pgtable;
+struct page_layer;
 
 /* Build a table with an empty root (levels 4 or 5). NULL when the root
- * page cannot be had or the arguments are bad. pm may be NULL only when
+ * page cannot be had or the arguments are bad. pl may be NULL only when
  * both callbacks are given; it is used by pgtable_check for frames. */
-struct pgtable *pgtable_create(struct physmem *pm, unsigned levels,
+struct pgtable *pgtable_create(struct page_layer *pl, unsigned levels,
 			       pgtable_page_alloc_fn_t alloc, pgtable_page_free_fn_t free_fn, void *ctx);
 /* Frees host memory only; table frames are not returned. */
 void pgtable_destroy(struct pgtable *pt);

@@ -2,9 +2,10 @@
  * physmem.c - the modelled machine: frames, zones, reserved ranges.
  *
  * Models Linux x86-64 at boot: memblock hands every frame that is not
- * reserved to the buddy allocator, zone by zone (DMA < 16 MiB, DMA32 < 4 GiB,
- * Normal above). Departures: no memory holes (the PCI hole below 4 GiB is
- * not modelled), one NUMA node.
+ * reserved to the page allocator, zone by zone (DMA < 16 MiB, DMA32 < 4 GiB,
+ * Normal above): physmem_free_ranges lists those frames, and the page
+ * layer's frame allocator (sim/page.c) takes them over. Departures: no
+ * memory holes (the PCI hole below 4 GiB is not modelled), one NUMA node.
  *
  * The frame array is an anonymous mapping: frames the simulation never
  * touches cost no host memory, so a 1 TiB machine can be modelled if the
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "physmem.h"
-#include "../allocators/buddy.h"
 
 const char *const zone_names[NR_ZONES] = { "DMA", "DMA32", "Normal" };
 
@@ -108,12 +108,15 @@ struct physmem *physmem_create(const struct physmem_config *cfg)
 		}
 	}
 
-	pm->buddy = xcalloc(1, sizeof(*pm->buddy));
-	buddy_init(pm->buddy, pm->frames, pm->nframes, cfg->max_order);
+	return pm;
+}
+
+void physmem_free_ranges(const struct physmem *pm, const struct physmem_config *cfg,
+			 void (*fn)(void *ctx, enum zone_type z, uint32_t start, uint32_t end), void *ctx)
+{
 	for (int z = 0; z < NR_ZONES; z++) {
 		if (pm->zone_start[z] == pm->zone_end[z])
 			continue;
-		buddy_zone_add(pm->buddy, (enum zone_type)z, pm->zone_start[z], pm->zone_end[z]);
 		/* Hand over maximal runs of unreserved frames. Reserved ranges
 		 * are few, so test them per run boundary rather than per frame. */
 		uint32_t pfn = pm->zone_start[z];
@@ -133,11 +136,10 @@ struct physmem *physmem_create(const struct physmem_config *cfg)
 				}
 				end = (uint32_t)next;
 			}
-			buddy_range_free(pm->buddy, pfn, end);
+			fn(ctx, (enum zone_type)z, pfn, end);
 			pfn = end;
 		}
 	}
-	return pm;
 }
 
 void physmem_destroy(struct physmem *pm)
@@ -145,7 +147,6 @@ void physmem_destroy(struct physmem *pm)
 	if (!pm)
 		return;
 	munmap(pm->frames, pm->frames_map_bytes);
-	free(pm->buddy);
 	free(pm);
 }
 

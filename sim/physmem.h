@@ -4,8 +4,10 @@
  * Memory is an array of 4 KiB frames, split into Linux's x86-64 zones:
  * DMA below 16 MiB, DMA32 below 4 GiB, Normal above. Some ranges are
  * reserved at boot (the first MiB, the kernel image) and never reach the
- * page allocator. Every other frame is handed to the buddy allocator
- * (allocators/buddy.h), which keeps its free lists in the frame records.
+ * page allocator. Every other frame is handed to the page layer's frame
+ * allocator (sim/page.h; the buddy allocator, sim/page_buddy.h, keeps its
+ * free lists in the frame records). physmem is the lower half of the page
+ * layer: layers above reach frames through sim/page.h, not through here.
  *
  * A frame record is 16 bytes (static-asserted): 64 GiB is 16 Mi frames,
  * 256 MiB of host memory, allocated with mmap so untouched records cost
@@ -46,7 +48,8 @@ enum frame_owner {
 extern const char *const owner_names[NR_OWNERS];
 
 /*
- * One frame. Invariants (checked by buddy_check):
+ * One frame. Invariants (checked by the frame allocator's check, for the
+ * buddy allocator buddy_check):
  *  - a FREE_HEAD frame is on exactly one free list, that of its zone and
  *    order; next/prev link that list (PFN_NONE ends it);
  *  - the 2^order - 1 frames after a FREE_HEAD are FREE_TAIL;
@@ -73,12 +76,10 @@ struct reserved_range {
 
 struct physmem_config {
 	uint64_t mem_bytes;          /* 16 MiB .. 1 TiB, multiple of 4 MiB */
-	unsigned max_order;          /* buddy MAX_ORDER - 1 (Linux: 10) */
+	unsigned max_order;          /* largest block order, buddy MAX_ORDER - 1 (Linux: 10) */
 	unsigned nreserved;
 	struct reserved_range reserved[8];
 };
-
-struct buddy;
 
 struct physmem {
 	uint64_t      mem_bytes;
@@ -87,7 +88,6 @@ struct physmem {
 	size_t        frames_map_bytes;   /* host mapping size */
 	uint32_t      zone_start[NR_ZONES], zone_end[NR_ZONES]; /* pfn ranges; empty if start == end */
 	uint64_t      reserved_frames;
-	struct buddy *buddy;              /* the page allocator over these frames */
 };
 
 /* Fill cfg with the defaults for a machine of mem_bytes: orders 0..10,
@@ -97,16 +97,24 @@ void physmem_config_init(struct physmem_config *cfg, uint64_t mem_bytes);
 /* Check a configuration; on error write a message to err and return false. */
 bool physmem_config_check(const struct physmem_config *cfg, char *err, size_t errlen);
 
-/* Build the machine and its page allocator (all unreserved frames free). */
+/* Build the machine: frames (all RESERVED until a frame allocator takes
+ * them), zones, reserved ranges marked OWNER_RESERVE. Use page_create()
+ * (sim/page.h), which builds the frame allocator over it. */
 struct physmem *physmem_create(const struct physmem_config *cfg);
 void physmem_destroy(struct physmem *pm);
+
+/* Call fn for every maximal run [start, end) of unreserved frames, zone by
+ * zone in address order: what a frame allocator takes over at boot. */
+void physmem_free_ranges(const struct physmem *pm, const struct physmem_config *cfg,
+			 void (*fn)(void *ctx, enum zone_type z, uint32_t start, uint32_t end), void *ctx);
 
 static inline enum zone_type physmem_zone_of(const struct physmem *pm, uint32_t pfn)
 {
 	return (enum zone_type)pm->frames[pfn].zone;
 }
 
-/* Mark [pfn, pfn + 2^order) with owner (call after a buddy allocation). */
+/* Mark [pfn, pfn + 2^order) with owner (the page layer's page_alloc,
+ * page_free and page_owner_set do; nothing above the page layer calls it). */
 void physmem_set_owner(struct physmem *pm, uint32_t pfn, unsigned order,
 		       enum frame_owner owner, uint32_t owner_id);
 

@@ -4,7 +4,7 @@
  * A 34K, B 66K, C 35K, D 67K allocated, then C, A, B, D freed.
  *
  * The region is 256 frames of 4 KiB with orders 0..8, driven through the
- * real buddy allocator (allocators/buddy.c); each request rounds to
+ * real buddy allocator (sim/page_buddy.c); each request rounds to
  * 2^order frames, so 34K takes an order-4 (64K) block as on the slide.
  * Prints the region after each step, lowest address first: allocated
  * blocks as NAME-SIZE, free blocks as SIZE. tests/t_buddy.sh compares the
@@ -12,7 +12,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include "../allocators/buddy.h"
+#include "../sim/page_buddy.h"
 
 #define NFRAMES 256
 

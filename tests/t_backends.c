@@ -26,7 +26,7 @@
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
 #include "../allocators/allocator.h"
-#include "../allocators/buddy.h"
+#include "../sim/page.h"
 
 static struct params P;
 
@@ -74,7 +74,7 @@ static bool run_check(struct sim *s, const char *when, long op)
 		return false;
 	}
 	char bmsg[256] = "";
-	if (!buddy_check(s->pm->buddy, bmsg, sizeof(bmsg))) {
+	if (!page_check(s->pl, bmsg, sizeof(bmsg))) {
 		CHECK_MSG(0, "%s: buddy check failed %s %ld: %s", s->a->ops->name, when, op, bmsg);
 		return false;
 	}
@@ -198,7 +198,7 @@ static void t_exhaustion_recorded_and_recovered(void)
 		CHECK(s != NULL);
 		if (!s)
 			continue;
-		uint64_t free0 = buddy_free_pages(s->pm->buddy);
+		uint64_t free0 = page_free_pages(s->pl);
 		struct rng r;
 		rng_seed(&r, 5);
 		enum { MAXK = 1 << 20 };
@@ -225,9 +225,9 @@ static void t_exhaustion_recorded_and_recovered(void)
 		run_check(s, "after recovery", (long)n);
 		CHECK_MSG(kvm_stats(s->kvm)->pages_held == 0, "%s: %llu pages still held after free all + reclaim",
 			  name, (unsigned long long)kvm_stats(s->kvm)->pages_held);
-		CHECK_MSG(buddy_free_pages(s->pm->buddy) == free0,
+		CHECK_MSG(page_free_pages(s->pl) == free0,
 			  "%s: buddy free pages %llu, at start %llu", name,
-			  (unsigned long long)buddy_free_pages(s->pm->buddy), (unsigned long long)free0);
+			  (unsigned long long)page_free_pages(s->pl), (unsigned long long)free0);
 		/* and the machine is usable again */
 		CHECK_MSG(sim_alloc(s, 100, 0, 0, 0, 0) != 0, "%s: cannot allocate after recovery", name);
 		free(keys);

@@ -1,17 +1,29 @@
 /*
- * t_buddy.c - the buddy page allocator and physical memory model.
+ * t_buddy.c - the buddy page allocator and physical memory model, through
+ * the page layer (sim/page.h) and directly (sim/page_buddy.h).
  */
 #include <string.h>
 #include <sys/resource.h>
 #include "check.h"
-#include "../allocators/buddy.h"
+#include "../sim/page_buddy.h"
 #include "../sim/rng.h"
+
+static struct page_layer *machine(uint64_t bytes)
+{
+	struct physmem_config cfg;
+	char err[256];
+	physmem_config_init(&cfg, bytes);
+	struct page_layer *pl = page_create(&cfg, "buddy", err, sizeof(err));
+	if (!pl)
+		die("page_create: %s", err);
+	return pl;
+}
 
 static void t_zones_and_reserved(void)
 {
-	struct physmem_config cfg;
-	physmem_config_init(&cfg, 8 * GIB);
-	struct physmem *pm = physmem_create(&cfg);
+	struct page_layer *pl = machine(8 * GIB);
+	const struct physmem *pm = page_physmem(pl);
+	struct buddy *bd = page_buddy(pl);
 	/* DMA < 16 MiB, DMA32 < 4 GiB, Normal above: pfn boundaries. */
 	CHECK_EQ(pm->zone_end[ZONE_DMA], 16 * MIB / PAGE_SIZE);
 	CHECK_EQ(pm->zone_end[ZONE_DMA32], 4 * GIB / PAGE_SIZE);
@@ -19,40 +31,50 @@ static void t_zones_and_reserved(void)
 	/* Free = all frames minus reserved (first MiB + 32 MiB kernel image). */
 	uint64_t reserved = (1 * MIB + 32 * MIB) / PAGE_SIZE;
 	CHECK_EQ(pm->reserved_frames, reserved);
-	CHECK_EQ(buddy_free_pages(pm->buddy), pm->nframes - reserved);
+	CHECK_EQ(buddy_free_pages(bd), pm->nframes - reserved);
+	CHECK_EQ(page_free_pages(pl), pm->nframes - reserved);
 	/* DMA zone: 16 MiB minus the first MiB = 3840 frames, and Linux's
 	 * blocks are at most order 10 (4 MiB): 1 MiB..4 MiB gives 2^8 + 2^9
 	 * blocks, then three order-10 blocks. */
-	CHECK_EQ(pm->buddy->zone[ZONE_DMA].free_pages, 3840);
-	CHECK_EQ(pm->buddy->zone[ZONE_DMA].area[10].nr_free, 3);
-	CHECK_EQ(pm->buddy->zone[ZONE_DMA].area[9].nr_free, 1);
-	CHECK_EQ(pm->buddy->zone[ZONE_DMA].area[8].nr_free, 1);
+	CHECK_EQ(bd->zone[ZONE_DMA].free_pages, 3840);
+	CHECK_EQ(bd->zone[ZONE_DMA].area[10].nr_free, 3);
+	CHECK_EQ(bd->zone[ZONE_DMA].area[9].nr_free, 1);
+	CHECK_EQ(bd->zone[ZONE_DMA].area[8].nr_free, 1);
+	/* the same through the page layer's allocator-independent queries */
+	CHECK_EQ(page_zone_free_pages(pl, ZONE_DMA), 3840);
+	CHECK_EQ(page_free_blocks(pl, ZONE_DMA, 10), 3);
+	CHECK_EQ(page_free_blocks(pl, ZONE_DMA, 9), 1);
+	CHECK_EQ(page_free_blocks(pl, ZONE_DMA, 8), 1);
+	CHECK_EQ(page_free_blocks(pl, ZONE_DMA, 7), 0);
+	CHECK_EQ(page_largest_free_order(pl), 10);
 	char msg[256];
-	CHECK_MSG(buddy_check(pm->buddy, msg, sizeof(msg)), "%s", msg);
-	physmem_destroy(pm);
+	CHECK_MSG(buddy_check(bd, msg, sizeof(msg)), "%s", msg);
+	CHECK_MSG(page_check(pl, msg, sizeof(msg)), "%s", msg);
+	page_destroy(pl);
 }
 
 static void t_gfp_zones_and_fallback(void)
 {
-	struct physmem_config cfg;
-	physmem_config_init(&cfg, 64 * MIB);   /* DMA and DMA32 only */
-	struct physmem *pm = physmem_create(&cfg);
-	uint32_t p = buddy_alloc(pm->buddy, 0, GFP_DMA);
+	struct page_layer *pl = machine(64 * MIB);   /* DMA and DMA32 only */
+	const struct physmem *pm = page_physmem(pl);
+	struct buddy *bd = page_buddy(pl);
+	uint32_t p = buddy_alloc(bd, 0, GFP_DMA);
 	CHECK(p != PFN_NONE && p < pm->zone_end[ZONE_DMA]);
 	/* No Normal zone: a plain allocation falls back to DMA32. */
-	uint32_t q = buddy_alloc(pm->buddy, 0, 0);
+	uint32_t q = buddy_alloc(bd, 0, 0);
 	CHECK(q >= pm->zone_start[ZONE_DMA32] && q < pm->zone_end[ZONE_DMA32]);
-	CHECK_EQ(pm->buddy->st.fallbacks, 1);
+	CHECK_EQ(bd->st.fallbacks, 1);
 	/* Exhaust DMA with GFP_DMA: it never takes DMA32 frames. */
 	uint64_t n = 0;
 	uint32_t r;
-	while ((r = buddy_alloc(pm->buddy, 0, GFP_DMA)) != PFN_NONE) {
+	while ((r = buddy_alloc(bd, 0, GFP_DMA)) != PFN_NONE) {
 		CHECK(r < pm->zone_end[ZONE_DMA]);
 		n++;
 	}
-	CHECK_EQ(n + 1, pm->buddy->zone[ZONE_DMA].managed);
-	CHECK_EQ(pm->buddy->zone[ZONE_DMA].free_pages, 0);
-	physmem_destroy(pm);
+	CHECK_EQ(n + 1, bd->zone[ZONE_DMA].managed);
+	CHECK_EQ(bd->zone[ZONE_DMA].free_pages, 0);
+	CHECK_EQ(page_zone_free_pages(pl, ZONE_DMA), 0);
+	page_destroy(pl);
 }
 
 static void t_split_keeps_lower_half(void)
@@ -140,15 +162,13 @@ static void t_random_million(void)
 /* 64 GiB modelled fits in well under 1 GiB of host memory. */
 static void t_64g_footprint(void)
 {
-	struct physmem_config cfg;
-	physmem_config_init(&cfg, 64 * GIB);
-	struct physmem *pm = physmem_create(&cfg);
-	CHECK_EQ(buddy_free_pages(pm->buddy), 64 * GIB / PAGE_SIZE - (33 * MIB) / PAGE_SIZE);
+	struct page_layer *pl = machine(64 * GIB);
+	CHECK_EQ(page_free_pages(pl), 64 * GIB / PAGE_SIZE - (33 * MIB) / PAGE_SIZE);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	printf("#   maxrss with 64 GiB modelled: %ld MiB\n", ru.ru_maxrss / 1024);
 	CHECK(ru.ru_maxrss < 512 * 1024);   /* KiB; sanitizer shadow included */
-	physmem_destroy(pm);
+	page_destroy(pl);
 }
 
 int main(void)

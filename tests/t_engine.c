@@ -11,7 +11,7 @@
 #include "../sim/kvm.h"
 #include "../sim/results.h"
 #include "../allocators/allocator.h"
-#include "../allocators/buddy.h"
+#include "../sim/page.h"
 
 /* objtab against a direct-indexed reference over a small key space, so
  * probe chains collide and backward-shift deletion is exercised. */
@@ -94,13 +94,13 @@ static void t_event_semantics(void)
 	CHECK_EQ(kvm_footprint_bytes(s->kvm), 0);
 	CHECK_EQ(s->st.peak_footprint_bytes, 4096 + 8192);
 	/* page events take frames from the same buddy allocator */
-	uint64_t before = s->pm->buddy->zone[ZONE_DMA32].free_pages;
+	uint64_t before = page_zone_free_pages(s->pl, ZONE_DMA32);
 	ev(s, EV_PAGE_ALLOC, 0x1234, 2);
-	CHECK_EQ(s->pm->buddy->zone[ZONE_DMA32].free_pages, before - 4);
+	CHECK_EQ(page_zone_free_pages(s->pl, ZONE_DMA32), before - 4);
 	ev(s, EV_PAGE_FREE, 0x1234, 2);
 	ev(s, EV_PAGE_FREE, 0x1234, 2);
 	CHECK_EQ(s->st.page_free_unknown, 1);
-	CHECK_EQ(s->pm->buddy->zone[ZONE_DMA32].free_pages, before);
+	CHECK_EQ(page_zone_free_pages(s->pl, ZONE_DMA32), before);
 	CHECK_EQ(s->st.events, 10);   /* 3 allocs, 4 frees, 3 page events */
 	sim_destroy(s);
 }
@@ -189,7 +189,7 @@ static void t_results_rows(void)
 static void t_page_key_zero(void)
 {
 	struct sim *s = mk("buddy", 64 * MIB, NULL);
-	uint64_t free0 = buddy_free_pages(s->pm->buddy);
+	uint64_t free0 = page_free_pages(s->pl);
 	ev(s, EV_PAGE_FREE, 0, 0);
 	ev(s, EV_PAGE_ALLOC, 0, 2);
 	ev(s, EV_PAGE_ALLOC, 0x1234, 1);
@@ -198,9 +198,9 @@ static void t_page_key_zero(void)
 	CHECK_EQ(s->st.alloc_null, 1);
 	CHECK_EQ(s->st.page_allocs, 1);
 	CHECK_EQ(s->st.page_live_pages, 2);
-	CHECK_EQ(buddy_free_pages(s->pm->buddy), free0 - 2);
+	CHECK_EQ(page_free_pages(s->pl), free0 - 2);
 	ev(s, EV_PAGE_FREE, 0x1234, 0);
-	CHECK_EQ(buddy_free_pages(s->pm->buddy), free0);
+	CHECK_EQ(page_free_pages(s->pl), free0);
 	sim_destroy(s);
 }
 

@@ -2,7 +2,7 @@
  * t_hostage.c - one definition of hostage and cached-empty pages
  * (sim/metrics.h), checked in every back end:
  *
- *  - metrics_unit_state at its boundaries: 0 live, 1 live, exactly 1/8,
+ *  - cache_unit_state at its boundaries: 0 live, 1 live, exactly 1/8,
  *    one more than 1/8, full, and capacities below 8;
  *  - per back end, one unit worked by hand: fill it, free down to 1/8
  *    (hostage) and one above (not), free everything (cached empty while
@@ -96,27 +96,27 @@ static uint64_t rows_bytes(struct sim *s)
 
 static void t_unit_state_boundaries(void)
 {
-	CHECK_EQ(metrics_unit_state(0, 32), METRICS_UNIT_EMPTY);
-	CHECK_EQ(metrics_unit_state(1, 32), METRICS_UNIT_HOSTAGE);
-	CHECK_EQ(metrics_unit_state(4, 32), METRICS_UNIT_HOSTAGE);   /* exactly 1/8 */
-	CHECK_EQ(metrics_unit_state(5, 32), METRICS_UNIT_USED);
-	CHECK_EQ(metrics_unit_state(32, 32), METRICS_UNIT_USED);     /* full */
-	CHECK_EQ(metrics_unit_state(3, 30), METRICS_UNIT_HOSTAGE);   /* 24 <= 30 */
-	CHECK_EQ(metrics_unit_state(4, 30), METRICS_UNIT_USED);      /* 32 > 30 */
-	CHECK_EQ(metrics_unit_state(1, 8), METRICS_UNIT_HOSTAGE);
-	CHECK_EQ(metrics_unit_state(1, 7), METRICS_UNIT_USED);       /* one object is more than 1/8 of 7 */
-	CHECK_EQ(metrics_unit_state(1, 1), METRICS_UNIT_USED);
-	CHECK_EQ(metrics_unit_state(0, 1), METRICS_UNIT_EMPTY);
-	CHECK_EQ(metrics_unit_state(256, 2048), METRICS_UNIT_HOSTAGE);   /* SLOB page: 512 bytes of 4096 */
-	CHECK_EQ(metrics_unit_state(257, 2048), METRICS_UNIT_USED);
-	CHECK_EQ(metrics_unit_state(1ull << 40, 8ull << 40), METRICS_UNIT_HOSTAGE);   /* no overflow */
+	CHECK_EQ(cache_unit_state(0, 32), CACHE_UNIT_EMPTY);
+	CHECK_EQ(cache_unit_state(1, 32), CACHE_UNIT_HOSTAGE);
+	CHECK_EQ(cache_unit_state(4, 32), CACHE_UNIT_HOSTAGE);   /* exactly 1/8 */
+	CHECK_EQ(cache_unit_state(5, 32), CACHE_UNIT_USED);
+	CHECK_EQ(cache_unit_state(32, 32), CACHE_UNIT_USED);     /* full */
+	CHECK_EQ(cache_unit_state(3, 30), CACHE_UNIT_HOSTAGE);   /* 24 <= 30 */
+	CHECK_EQ(cache_unit_state(4, 30), CACHE_UNIT_USED);      /* 32 > 30 */
+	CHECK_EQ(cache_unit_state(1, 8), CACHE_UNIT_HOSTAGE);
+	CHECK_EQ(cache_unit_state(1, 7), CACHE_UNIT_USED);       /* one object is more than 1/8 of 7 */
+	CHECK_EQ(cache_unit_state(1, 1), CACHE_UNIT_USED);
+	CHECK_EQ(cache_unit_state(0, 1), CACHE_UNIT_EMPTY);
+	CHECK_EQ(cache_unit_state(256, 2048), CACHE_UNIT_HOSTAGE);   /* SLOB page: 512 bytes of 4096 */
+	CHECK_EQ(cache_unit_state(257, 2048), CACHE_UNIT_USED);
+	CHECK_EQ(cache_unit_state(1ull << 40, 8ull << 40), CACHE_UNIT_HOSTAGE);   /* no overflow */
 
 	struct cache_info ci = { 0 };
-	metrics_unit_count(&ci, 0, 32, 2);
-	metrics_unit_count(&ci, 4, 32, 1);
-	metrics_unit_count(&ci, 5, 32, 8);
-	metrics_unit_count(&ci, 0, 30, 1);
-	metrics_unit_count(&ci, 3, 30, 4);
+	cache_unit_count(&ci, 0, 32, 2);
+	cache_unit_count(&ci, 4, 32, 1);
+	cache_unit_count(&ci, 5, 32, 8);
+	cache_unit_count(&ci, 0, 30, 1);
+	cache_unit_count(&ci, 3, 30, 4);
 	CHECK_EQ(ci.cached_empty_pages, 3);
 	CHECK_EQ(ci.hostage_pages, 5);
 }

@@ -13,14 +13,24 @@
 #include "../sim/rng.h"
 #include "../sim/engine.h"
 #include "../allocators/allocator.h"
-#include "../allocators/buddy.h"
+#include "../sim/page.h"
 
 struct box {
 	struct params p;
-	struct physmem *pm;
+	struct page_layer *pl;
+	const struct physmem *pm;
 	struct kvm *k;
-	uint64_t free0;   /* buddy free pages right after boot */
+	uint64_t free0;   /* free pages right after boot */
 };
+
+static struct page_layer *machine(const struct physmem_config *cfg)
+{
+	char err[256];
+	struct page_layer *pl = page_create(cfg, NULL, err, sizeof(err));
+	if (!pl)
+		die("page_create: %s", err);
+	return pl;
+}
 
 static void box_open(struct box *b, uint64_t mem, enum backing backing, unsigned reserve, unsigned levels)
 {
@@ -29,15 +39,16 @@ static void box_open(struct box *b, uint64_t mem, enum backing backing, unsigned
 	b->p.backing = backing;
 	b->p.pt_reserve = reserve;
 	b->p.pt_levels = levels;
-	b->pm = physmem_create(&b->p.mem);
-	b->k = kvm_create(b->pm, &b->p);
-	b->free0 = buddy_free_pages(b->pm->buddy);
+	b->pl = machine(&b->p.mem);
+	b->pm = page_physmem(b->pl);
+	b->k = kvm_create(b->pl, &b->p);
+	b->free0 = page_free_pages(b->pl);
 }
 
 static void box_close(struct box *b)
 {
 	kvm_destroy(b->k);
-	physmem_destroy(b->pm);
+	page_destroy(b->pl);
 }
 
 static bool box_ok(const struct box *b, const char *when)
@@ -46,7 +57,7 @@ static bool box_ok(const struct box *b, const char *when)
 	bool good = kvm_check(b->k, msg, sizeof(msg));
 	CHECK_MSG(good, "%s: %s", when, msg);
 	char msg2[256] = "";
-	bool g2 = buddy_check(b->pm->buddy, msg2, sizeof(msg2));
+	bool g2 = page_check(b->pl, msg2, sizeof(msg2));
 	CHECK_MSG(g2, "%s: %s", when, msg2);
 	return good && g2;
 }
@@ -71,7 +82,7 @@ static void t_boot_direct_map(void)
 		for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
 			struct box b;
 			box_open(&b, cases[i].mem, BACKING_DIRECT, 0, levels);
-			struct physmem *bare = physmem_create(&b.p.mem);
+			struct page_layer *bare = machine(&b.p.mem);
 			const struct pgtable_stats *ps = pgtable_stats(kvm_pgtable(b.k));
 			CHECK_EQ(kvm_stats(b.k)->boot_pt_pages, cases[i].tables + (levels - 4));
 			CHECK_EQ(ps->tables_live, cases[i].tables + (levels - 4));
@@ -79,11 +90,11 @@ static void t_boot_direct_map(void)
 				CHECK_EQ(ps->mappings[s], cases[i].maps[s]);
 			CHECK_EQ(kvm_stats(b.k)->pt_pages, 0);
 			CHECK_EQ(kvm_footprint_bytes(b.k), 0);
-			CHECK_EQ(b.free0, buddy_free_pages(bare->buddy));   /* boot took no buddy frame */
+			CHECK_EQ(b.free0, page_free_pages(bare));   /* boot took no page-allocator frame */
 			CHECK_EQ(kvm_va_to_pfn(b.k, PAGE_OFFSET + cases[i].mem - 1), (cases[i].mem >> PAGE_SHIFT) - 1);
 			CHECK_EQ(kvm_va_to_pfn(b.k, PAGE_OFFSET + cases[i].mem), PFN_NONE);
 			box_ok(&b, "boot");
-			physmem_destroy(bare);
+			page_destroy(bare);
 			box_close(&b);
 		}
 	/* with no reserved memory the boot tables come from the page allocator */
@@ -91,16 +102,16 @@ static void t_boot_direct_map(void)
 	params_init(&p);
 	physmem_config_init(&p.mem, 512 * MIB);
 	p.mem.nreserved = 0;
-	struct physmem *pm = physmem_create(&p.mem);
-	uint64_t before = buddy_free_pages(pm->buddy);
-	struct kvm *k = kvm_create(pm, &p);
+	struct page_layer *pl = machine(&p.mem);
+	uint64_t before = page_free_pages(pl);
+	struct kvm *k = kvm_create(pl, &p);
 	CHECK_EQ(kvm_stats(k)->boot_pt_pages, 3);
-	CHECK_EQ(buddy_free_pages(pm->buddy), before - 3);
+	CHECK_EQ(page_free_pages(pl), before - 3);
 	CHECK_EQ(kvm_footprint_bytes(k), 0);
 	char msg[256] = "";
 	CHECK_MSG(kvm_check(k, msg, sizeof(msg)), "%s", msg);
 	kvm_destroy(k);
-	physmem_destroy(pm);
+	page_destroy(pl);
 }
 
 /*
@@ -135,7 +146,7 @@ static void t_footprint_sequence(void)
 		CHECK_EQ(st->map_ops, m ? 527 : 0);
 		CHECK_EQ(kvm_footprint_bytes(b.k), (527 + (m ? 4 : 0)) * (uint64_t)PAGE_SIZE);
 		CHECK_EQ(st->recursion_max, m ? 2 : 1);
-		CHECK_EQ(b.free0 - buddy_free_pages(b.pm->buddy), 527 + (m ? 4 : 0));
+		CHECK_EQ(b.free0 - page_free_pages(b.pl), 527 + (m ? 4 : 0));
 		box_ok(&b, "sequence");
 		if (m) {
 			/* first fit: a freed page is reused; order 1 goes to page 16 */
@@ -156,7 +167,7 @@ static void t_footprint_sequence(void)
 		CHECK_EQ(st->pt_pages, 0);
 		CHECK_EQ(st->peak_pt_pages, m ? 4 : 0);
 		CHECK_EQ(kvm_footprint_bytes(b.k), 0);
-		CHECK_EQ(buddy_free_pages(b.pm->buddy), b.free0);
+		CHECK_EQ(page_free_pages(b.pl), b.free0);
 		if (m)
 			CHECK_EQ(st->unmap_ops, st->map_ops);
 		box_ok(&b, "sequence freed");
@@ -239,7 +250,7 @@ static void t_first_fit_reference(void)
 	}
 	CHECK_EQ(kvm_submap_used(sub), 0);
 	CHECK_EQ(kvm_submap_largest_free(sub), 4 * MIB);
-	CHECK_EQ(buddy_free_pages(b.pm->buddy), b.free0);
+	CHECK_EQ(page_free_pages(b.pl), b.free0);
 	box_ok(&b, "first fit end");
 	box_close(&b);
 }
@@ -302,7 +313,7 @@ static void t_submap_full(void)
 			kvm_free(b.k, zm, va[i], 0);
 		kvm_free(b.k, NULL, other, 0);
 		CHECK_EQ(kvm_submap_used(zm), 0);
-		CHECK_EQ(buddy_free_pages(b.pm->buddy), b.free0);
+		CHECK_EQ(page_free_pages(b.pl), b.free0);
 		CHECK_EQ(kvm_stats(b.k)->pt_pages, 0);
 		box_ok(&b, "submap freed");
 		box_close(&b);
@@ -389,7 +400,7 @@ static void t_va_to_pfn_and_free_all(void)
 		CHECK_EQ(st->pages_held, 0);
 		CHECK_EQ(st->pt_pages, 0);
 		CHECK_EQ(kvm_footprint_bytes(b.k), 0);
-		CHECK_EQ(buddy_free_pages(b.pm->buddy), b.free0);
+		CHECK_EQ(page_free_pages(b.pl), b.free0);
 		CHECK_EQ(kvm_reserve_pages(b.k), m ? 4 : 0);
 		if (m)
 			CHECK(st->map_ops == st->unmap_ops && st->map_ops > 10000);
@@ -434,9 +445,8 @@ static void t_exhaustion_reserve(void)
 			box_open(&b, 16 * MIB, BACKING_MAPPED, reserve, 4);
 			uint32_t *cache = xmalloc(b.pm->nframes * sizeof(*cache));
 			uint32_t ncache = 0;
-			while (buddy_free_pages(b.pm->buddy) > L) {
-				uint32_t pfn = buddy_alloc(b.pm->buddy, 0, 0);
-				physmem_set_owner(b.pm, pfn, 0, OWNER_PAGE, 0);
+			while (page_free_pages(b.pl) > L) {
+				uint32_t pfn = page_alloc(b.pl, 0, 0, OWNER_PAGE, 0);
 				cache[ncache++] = pfn;
 			}
 			uint64_t *held = xmalloc((L + 1) * sizeof(*held));
@@ -448,7 +458,7 @@ static void t_exhaustion_reserve(void)
 					break;
 				held[nheld++] = va;
 			}
-			uint64_t stranded = buddy_free_pages(b.pm->buddy);
+			uint64_t stranded = page_free_pages(b.pl);
 			if (why == FAIL_PGTABLE) {
 				if (npf < ARRAY_SIZE(pgtable_fail_at))
 					pgtable_fail_at[npf] = L;
@@ -459,7 +469,7 @@ static void t_exhaustion_reserve(void)
 					CHECK_EQ(kvm_alloc(b.k, NULL, 0, 0, OWNER_SLAB, 1, &why), 0);
 					CHECK_EQ(why, FAIL_PGTABLE);
 				}
-				CHECK_EQ(buddy_free_pages(b.pm->buddy), stranded);
+				CHECK_EQ(page_free_pages(b.pl), stranded);
 			} else if (why != FAIL_NOMEM || stranded != 0) {
 				bad++;
 				CHECK_MSG(0, "reserve %u L %u: first failure %d with %llu frames free", reserve, L, why,
@@ -477,11 +487,10 @@ static void t_exhaustion_reserve(void)
 				kvm_free(b.k, NULL, held[--nheld], 0);
 			while (ncache) {
 				uint32_t pfn = cache[--ncache];
-				physmem_set_owner(b.pm, pfn, 0, OWNER_NONE, 0);
-				buddy_free(b.pm->buddy, pfn, 0);
+				page_free(b.pl, pfn, 0);
 			}
 			CHECK_EQ(kvm_reserve_pages(b.k), reserve);
-			CHECK_EQ(buddy_free_pages(b.pm->buddy), b.free0);
+			CHECK_EQ(page_free_pages(b.pl), b.free0);
 			if (reserve && L == 516)
 				CHECK_EQ(kvm_stats(b.k)->reserve_used, 1);   /* the PT of page 512 */
 			free(held);

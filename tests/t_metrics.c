@@ -28,7 +28,7 @@
 #include "../sim/metrics.h"
 #include "../sim/results.h"
 #include "../allocators/allocator.h"
-#include "../allocators/buddy.h"
+#include "../sim/page_buddy.h"
 
 #define NEAR(a, b) (fabs((double)(a) - (double)(b)) < 1e-9)
 

@@ -12,7 +12,7 @@
 #include "../sim/kvm.h"
 #include "../sim/trace.h"
 #include "../allocators/allocator.h"
-#include "../allocators/buddy.h"
+#include "../sim/page.h"
 
 static struct params P;
 
@@ -188,7 +188,7 @@ static void t_fragmentation_test(void)
 		}
 		CHECK_MSG(failed[round] <= max, "round %d: failed size %u above max %u", round, failed[round], max);
 		CHECK_EQ(s->a->last_fail, FAIL_NOMEM);
-		CHECK_EQ(buddy_free_pages(s->pm->buddy), 0);
+		CHECK_EQ(page_free_pages(s->pl), 0);
 		char msg[256];
 		CHECK_MSG(s->a->ops->check(s->a, msg, sizeof(msg)), "round %d: %s", round, msg);
 		uint64_t gap = largest_free_gap(s);
@@ -258,7 +258,7 @@ static void t_random_checked(void)
 		P.backing = mapped ? BACKING_MAPPED : BACKING_DIRECT;
 		sim_destroy(s);
 		s = testsim_create(&P);
-		uint64_t free0 = buddy_free_pages(s->pm->buddy);
+		uint64_t free0 = page_free_pages(s->pl);
 		struct shadow sh = { 0 };
 		struct rng r;
 		rng_seed(&r, 4000 + (uint64_t)v);
@@ -296,7 +296,7 @@ static void t_random_checked(void)
 		CHECK_EQ(s->a->alloc_bytes, 0);
 		if (rel) {
 			CHECK_EQ(kvm_stats(s->kvm)->pages_held, 0);
-			CHECK_EQ(buddy_free_pages(s->pm->buddy), free0);
+			CHECK_EQ(page_free_pages(s->pl), free0);
 		} else {
 			CHECK(kvm_stats(s->kvm)->pages_held > 0);
 		}
@@ -312,7 +312,7 @@ static void t_release(void)
 {
 	for (int rel = 0; rel < 2; rel++) {
 		struct sim *s = mk(64 * MIB, 2, rel);
-		uint64_t free0 = buddy_free_pages(s->pm->buddy);
+		uint64_t free0 = page_free_pages(s->pl);
 		uint64_t keys[2000];
 		for (int i = 0; i < 2000; i++)
 			keys[i] = sim_alloc(s, 200 + (uint32_t)i % 1000, 0, (unsigned)i % 2, 0, 0);
@@ -324,7 +324,7 @@ static void t_release(void)
 		CHECK_EQ(s->a->alloc_bytes, 0);
 		if (rel) {
 			CHECK_EQ(kvm_stats(s->kvm)->pages_held, 0);
-			CHECK_EQ(buddy_free_pages(s->pm->buddy), free0);
+			CHECK_EQ(page_free_pages(s->pl), free0);
 		} else {
 			CHECK_EQ(kvm_stats(s->kvm)->pages_held, held);
 		}
@@ -431,7 +431,7 @@ static void t_exhaustion(void)
 		if (!s)
 			continue;
 		P.check_every = 0;
-		uint64_t free0 = buddy_free_pages(s->pm->buddy);
+		uint64_t free0 = page_free_pages(s->pl);
 		struct rng r;
 		rng_seed(&r, 44 + (uint64_t)rel);
 		static uint64_t keys[1 << 16];
@@ -456,10 +456,10 @@ static void t_exhaustion(void)
 		CHECK_EQ(s->a->alloc_bytes, 0);
 		if (rel) {
 			CHECK_EQ(kvm_stats(s->kvm)->pages_held, 0);
-			CHECK_EQ(buddy_free_pages(s->pm->buddy), free0);
+			CHECK_EQ(page_free_pages(s->pl), free0);
 		} else {
 			CHECK_EQ(kvm_stats(s->kvm)->pages_held, held);
-			uint64_t buddy_left = buddy_free_pages(s->pm->buddy);
+			uint64_t buddy_left = page_free_pages(s->pl);
 			uint64_t got = 0;
 			for (unsigned cpu = 0; cpu < 2; cpu++)
 				while (sim_alloc(s, 32, 0, cpu, 0, 0))

@@ -9,15 +9,19 @@
 #include "check.h"
 #include "../sim/pgtable.h"
 #include "../sim/rng.h"
-#include "../allocators/buddy.h"
+#include "../sim/page.h"
 
 #define DIRECT_BASE 0xffff888000000000ull   /* Linux PAGE_OFFSET, 4-level */
 
-static struct physmem *machine(uint64_t bytes)
+static struct page_layer *machine(uint64_t bytes)
 {
 	struct physmem_config cfg;
+	char err[256];
 	physmem_config_init(&cfg, bytes);
-	return physmem_create(&cfg);
+	struct page_layer *pl = page_create(&cfg, NULL, err, sizeof(err));
+	if (!pl)
+		die("page_create: %s", err);
+	return pl;
 }
 
 static void expect_ok(const struct pgtable *pt, const char *when)
@@ -42,12 +46,12 @@ static void expect_ok(const struct pgtable *pt, const char *when)
 static void direct_map(uint64_t size, unsigned levels, const uint64_t want[PT_MAX_LEVELS + 1])
 {
 	const uint64_t mem = 64 * GIB;
-	struct physmem *pm = machine(mem);
-	uint64_t free0 = buddy_free_pages(pm->buddy);
-	struct pgtable *pt = pgtable_create(pm, levels, NULL, NULL, NULL);
+	struct page_layer *pl = machine(mem);
+	uint64_t free0 = page_free_pages(pl);
+	struct pgtable *pt = pgtable_create(pl, levels, NULL, NULL, NULL);
 	CHECK(pt != NULL);
 	if (!pt) {
-		physmem_destroy(pm);
+		page_destroy(pl);
 		return;
 	}
 	uint64_t npages = mem / size, step = size >> PAGE_SHIFT;
@@ -67,7 +71,7 @@ static void direct_map(uint64_t size, unsigned levels, const uint64_t want[PT_MA
 	CHECK_EQ(st->tables_live, total);
 	CHECK_EQ(st->mappings[pgtable_leaf_level(size) - 1], npages);
 	/* every table page is an order-0 frame taken from the buddy allocator */
-	CHECK_EQ(buddy_free_pages(pm->buddy), free0 - total);
+	CHECK_EQ(page_free_pages(pl), free0 - total);
 	expect_ok(pt, "after direct map");
 	/* walks: the last byte of RAM, an odd address in the middle */
 	struct pt_walk w;
@@ -90,10 +94,10 @@ static void direct_map(uint64_t size, unsigned levels, const uint64_t want[PT_MA
 	CHECK_EQ(st->tables_live, 1);
 	CHECK_EQ(st->tables[levels], 1);
 	CHECK_EQ(st->tables_freed, total - 1);
-	CHECK_EQ(buddy_free_pages(pm->buddy), free0 - 1);
+	CHECK_EQ(page_free_pages(pl), free0 - 1);
 	expect_ok(pt, "after unmap all");
 	pgtable_destroy(pt);
-	physmem_destroy(pm);
+	page_destroy(pl);
 }
 
 static void t_direct_1g(void)
@@ -127,8 +131,8 @@ static void t_geometry(void)
 	CHECK(!pgtable_canonical(0x0000800000000000ull, 4));
 	CHECK(pgtable_canonical(0x0000800000000000ull, 5));
 	CHECK(!pgtable_canonical(0x0100000000000000ull, 5));
-	struct physmem *pm = machine(64 * MIB);
-	struct pgtable *pt = pgtable_create(pm, 4, NULL, NULL, NULL);
+	struct page_layer *pl = machine(64 * MIB);
+	struct pgtable *pt = pgtable_create(pl, 4, NULL, NULL, NULL);
 	CHECK_EQ(pgtable_map(pt, 0x0000800000000000ull, 1, PT_SIZE_4K, 0), PT_INVAL);   /* non-canonical */
 	CHECK_EQ(pgtable_map(pt, DIRECT_BASE + 4096, 512, PT_SIZE_2M, 0), PT_INVAL);     /* va misaligned */
 	CHECK_EQ(pgtable_map(pt, DIRECT_BASE, 3, PT_SIZE_2M, 0), PT_INVAL);              /* pfn misaligned */
@@ -137,13 +141,13 @@ static void t_geometry(void)
 	CHECK_EQ(pgtable_unmap(pt, DIRECT_BASE, PT_SIZE_4K), PT_NOENT);
 	CHECK_EQ(pgtable_stats(pt)->tables_live, 1);
 	pgtable_destroy(pt);
-	physmem_destroy(pm);
+	page_destroy(pl);
 }
 
 /* ---- a page source that fails on demand ---- */
 
 struct limited {
-	struct physmem *pm;
+	struct page_layer *pl;
 	int budget;          /* table pages still allowed; < 0 = unlimited */
 	uint64_t live;
 };
@@ -155,11 +159,9 @@ static uint32_t limited_alloc(void *ctx, unsigned level)
 		return PFN_NONE;
 	if (l->budget > 0)
 		l->budget--;
-	uint32_t pfn = buddy_alloc(l->pm->buddy, 0, 0);
-	if (pfn != PFN_NONE) {
-		physmem_set_owner(l->pm, pfn, 0, OWNER_PGTABLE, level);
+	uint32_t pfn = page_alloc(l->pl, 0, 0, OWNER_PGTABLE, level);
+	if (pfn != PFN_NONE)
 		l->live++;
-	}
 	return pfn;
 }
 
@@ -167,8 +169,7 @@ static void limited_free(void *ctx, uint32_t pfn, unsigned level)
 {
 	struct limited *l = ctx;
 	(void)level;
-	physmem_set_owner(l->pm, pfn, 0, OWNER_NONE, 0);
-	buddy_free(l->pm->buddy, pfn, 0);
+	page_free(l->pl, pfn, 0);
 	l->live--;
 }
 
@@ -176,10 +177,10 @@ static void limited_free(void *ctx, uint32_t pfn, unsigned level)
  * behind and changes nothing that was mapped. */
 static void t_nomem_prunes(void)
 {
-	struct physmem *pm = machine(64 * MIB);
-	struct limited lim = { pm, -1, 0 };
-	uint64_t free0 = buddy_free_pages(pm->buddy);
-	struct pgtable *pt = pgtable_create(pm, 4, limited_alloc, limited_free, &lim);
+	struct page_layer *pl = machine(64 * MIB);
+	struct limited lim = { pl, -1, 0 };
+	uint64_t free0 = page_free_pages(pl);
+	struct pgtable *pt = pgtable_create(pl, 4, limited_alloc, limited_free, &lim);
 	CHECK(pt != NULL);
 	/* a 4K map in an empty 512 GiB region needs PDPT, PD, PT: allow 2 */
 	lim.budget = 2;
@@ -187,7 +188,7 @@ static void t_nomem_prunes(void)
 	CHECK_EQ(pgtable_stats(pt)->tables_live, 1);
 	CHECK_EQ(lim.live, 1);
 	CHECK_EQ(pgtable_stats(pt)->table_alloc_failed, 1);
-	CHECK_EQ(buddy_free_pages(pm->buddy), free0 - 1);
+	CHECK_EQ(page_free_pages(pl), free0 - 1);
 	expect_ok(pt, "after failed map");
 	/* with 3 it works; a neighbour in the same PT then needs none */
 	lim.budget = 3;
@@ -215,10 +216,10 @@ static void t_nomem_prunes(void)
 	CHECK_EQ(pgtable_stats(pt)->tables_live, 3);   /* PT gone; PD holds the 2M page */
 	CHECK_EQ(pgtable_unmap(pt, DIRECT_BASE + PT_SIZE_2M, PT_SIZE_2M), PT_OK);
 	CHECK_EQ(pgtable_stats(pt)->tables_live, 1);
-	CHECK_EQ(buddy_free_pages(pm->buddy), free0 - 1);
+	CHECK_EQ(page_free_pages(pl), free0 - 1);
 	expect_ok(pt, "end");
 	pgtable_destroy(pt);
-	physmem_destroy(pm);
+	page_destroy(pl);
 }
 
 /*
@@ -245,9 +246,9 @@ static void t_random_reference(void)
 	memset(ref, 0, sizeof(ref));
 	memset(cnt2m, 0, sizeof(cnt2m));
 	memset(cnt1g, 0, sizeof(cnt1g));
-	struct physmem *pm = machine(256 * MIB);
-	uint64_t free0 = buddy_free_pages(pm->buddy);
-	struct pgtable *pt = pgtable_create(pm, 4, NULL, NULL, NULL);
+	struct page_layer *pl = machine(256 * MIB);
+	uint64_t free0 = page_free_pages(pl);
+	struct pgtable *pt = pgtable_create(pl, 4, NULL, NULL, NULL);
 	struct rng r;
 	rng_seed(&r, 42);
 	const uint64_t sizes[4] = { 0, PT_SIZE_4K, PT_SIZE_2M, PT_SIZE_1G };
@@ -364,7 +365,7 @@ static void t_random_reference(void)
 			}
 			if ((long)st->tables_live > peak_tables)
 				peak_tables = (long)st->tables_live;
-			CHECK_EQ(buddy_free_pages(pm->buddy), free0 - st->tables_live);
+			CHECK_EQ(page_free_pages(pl), free0 - st->tables_live);
 			char msg[256] = "";
 			if (!pgtable_check(pt, msg, sizeof(msg))) {
 				bad++;
@@ -387,10 +388,10 @@ static void t_random_reference(void)
 	CHECK_EQ(st->tables_live, 1);
 	CHECK_EQ(st->mappings[0] + st->mappings[1] + st->mappings[2], 0);
 	CHECK_EQ(st->tables_allocated - st->tables_freed, 1);
-	CHECK_EQ(buddy_free_pages(pm->buddy), free0 - 1);
+	CHECK_EQ(page_free_pages(pl), free0 - 1);
 	expect_ok(pt, "after unmapping everything");
 	pgtable_destroy(pt);
-	physmem_destroy(pm);
+	page_destroy(pl);
 }
 
 int main(void)

@@ -26,7 +26,7 @@
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
 #include "../allocators/allocator.h"
-#include "../allocators/buddy.h"
+#include "../sim/page.h"
 #include "../allocators/slab.h"
 
 extern const struct allocator_ops slab_ops;
@@ -676,7 +676,7 @@ static void t_reap(void)
 	struct sim *s = mk(256 * MIB, 2);
 	if (!s)
 		return;
-	uint64_t free0 = buddy_free_pages(s->pm->buddy);
+	uint64_t free0 = page_free_pages(s->pl);
 	/* 64-byte cache: 59 per slab, limit 120, batchcount 60, shared 480,
 	 * free_limit = (1 + 2) * 60 + 59 = 239 objects = 4 free slabs at most. */
 	int c = sim_cache(s, "r64", 64, 8);
@@ -708,7 +708,7 @@ static void t_reap(void)
 	CHECK_EQ(rep(s, "slab_free_slabs"), 0);
 	CHECK(rep(s, "slab_reap_slabs_freed") > 0);
 	CHECK_EQ(kvm_stats(s->kvm)->pages_held, 0);
-	CHECK_EQ(buddy_free_pages(s->pm->buddy), free0);
+	CHECK_EQ(page_free_pages(s->pl), free0);
 	slab_ok(s, "after idle", 2);
 	sim_destroy(s);
 }
@@ -720,7 +720,7 @@ static void t_exhaustion_and_recovery(void)
 	struct sim *s = mk(32 * MIB, 2);
 	if (!s)
 		return;
-	uint64_t free0 = buddy_free_pages(s->pm->buddy);
+	uint64_t free0 = page_free_pages(s->pl);
 	CHECK(sim_alloc(s, (4u << 20) + 1, 0, 0, 0, 0) == 0);
 	CHECK_EQ(s->a->last_fail, FAIL_TOO_BIG);
 	CHECK_EQ(s->st.failed_by[FAIL_TOO_BIG], 1);
@@ -747,7 +747,7 @@ static void t_exhaustion_and_recovery(void)
 	sim_reclaim(s);
 	slab_ok(s, "after recovery", (long)n);
 	CHECK_EQ(kvm_stats(s->kvm)->pages_held, 0);
-	CHECK_EQ(buddy_free_pages(s->pm->buddy), free0);
+	CHECK_EQ(page_free_pages(s->pl), free0);
 	CHECK_EQ(s->a->alloc_bytes, 0);
 	CHECK(sim_alloc(s, 100, 0, 1, 0, 0) != 0);
 	free(keys);

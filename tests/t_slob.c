@@ -12,7 +12,7 @@
 #include "../sim/kvm.h"
 #include "../sim/trace.h"
 #include "../allocators/allocator.h"
-#include "../allocators/buddy.h"
+#include "../sim/page.h"
 
 static struct params P;
 

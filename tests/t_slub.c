@@ -24,7 +24,7 @@
 #include "../sim/engine.h"
 #include "../sim/kvm.h"
 #include "../allocators/allocator.h"
-#include "../allocators/buddy.h"
+#include "../sim/page.h"
 
 static struct params P;
 
@@ -584,7 +584,7 @@ static void t_exhaustion(void)
 {
 	struct sim *s = mk(32 * MIB, false);
 	if (!s) { CHECK(0); return; }
-	uint64_t free0 = buddy_free_pages(s->pm->buddy);
+	uint64_t free0 = page_free_pages(s->pl);
 	int cache = sim_cache(s, "t-ex-700", 700, 8);
 	struct rng r;
 	rng_seed(&r, 3);
@@ -612,7 +612,7 @@ static void t_exhaustion(void)
 	sim_reclaim(s);
 	ok_check(s, "after reclaim", n);
 	CHECK_EQ(pages_held(s), 0);
-	CHECK_EQ(buddy_free_pages(s->pm->buddy), free0);
+	CHECK_EQ(page_free_pages(s->pl), free0);
 	CHECK(sim_alloc(s, 100, 0, 0, 0, 0) != 0);
 	free(keys);
 	sim_destroy(s);

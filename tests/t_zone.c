@@ -11,7 +11,7 @@
 #include "../sim/kvm.h"
 #include "../sim/trace.h"
 #include "../allocators/allocator.h"
-#include "../allocators/buddy.h"
+#include "../sim/page.h"
 
 static struct params P;
 
@@ -105,7 +105,7 @@ static void t_lifo(void)
 static void t_zone_map_exhaustion(void)
 {
 	struct sim *s = mk(256 * MIB, 1 * MIB, false, 1);
-	uint64_t free0 = buddy_free_pages(s->pm->buddy);
+	uint64_t free0 = page_free_pages(s->pl);
 	uint64_t keys[600];
 	int n = 0;
 	while (n < 600) {
@@ -118,7 +118,7 @@ static void t_zone_map_exhaustion(void)
 	CHECK_EQ(s->st.failed_allocs, 1);
 	CHECK_EQ(s->st.failed_by[FAIL_SUBMAP_FULL], 1);
 	CHECK_EQ(kvm_stats(s->kvm)->pages_held, 256);
-	CHECK(buddy_free_pages(s->pm->buddy) > 10000);
+	CHECK(page_free_pages(s->pl) > 10000);
 	uint64_t big = sim_alloc(s, 100000, 0, 0, 0, 0);    /* kernel map, not zone_map */
 	CHECK(big != 0);
 	sim_free(s, big, 0);
@@ -127,7 +127,7 @@ static void t_zone_map_exhaustion(void)
 	CHECK_EQ(kvm_stats(s->kvm)->pages_held, 256);       /* zfree keeps the chunks */
 	sim_reclaim(s);                                     /* zone_gc */
 	CHECK_EQ(kvm_stats(s->kvm)->pages_held, 0);
-	CHECK_EQ(buddy_free_pages(s->pm->buddy), free0);
+	CHECK_EQ(page_free_pages(s->pl), free0);
 	CHECK(sim_alloc(s, 2048, 0, 0, 0, 0) != 0);
 	sim_destroy(s);
 }

@@ -4,7 +4,7 @@
 -- the region after each step (t = 0..8), lowest address first: allocated
 -- blocks as NAME-SIZE, free blocks as SIZE.
 --
--- The table comes from the real buddy allocator (allocators/buddy.c)
+-- The table comes from the real buddy allocator (sim/page_buddy.c)
 -- over a free-standing 1 MiB region (sim.buddy_model: 256 frames of 4 KiB,
 -- orders 0..8): the simulated machine is at least 16 MiB, so the lecture's
 -- region cannot be the machine itself. Each request is rounded up to

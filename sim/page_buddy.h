@@ -1,17 +1,22 @@
 /*
- * buddy.h - Linux's binary buddy page allocator, the base of every back end.
+ * page_buddy.h - Linux's binary buddy page allocator, the page layer's
+ * "buddy" frame allocator (sim/page.h).
  *
- * The buddy allocator owns the free frames of a physmem. It is used two
- * ways: as the page allocator beneath the object back ends (through
- * sim/kvm), and as a back end of its own (buddy_ops, objects rounded up
- * to 2^order pages).
+ * The buddy allocator owns the free frames of a frame array. It is used
+ * two ways: inside the page layer, over a physmem (page_buddy_ops, chosen
+ * by name through sim/page.h; nothing above the page layer includes this
+ * header), and free-standing over a frame array of its own, for the
+ * lecture's example (sim/api.c kms_buddy_*, tests/buddy_slides.c). The
+ * buddy *back end* (objects rounded up to 2^order pages) is
+ * allocators/buddy.c, a client of sim/page.h like every back end.
  */
-#ifndef KMS_BUDDY_H
-#define KMS_BUDDY_H
+#ifndef KMS_PAGE_BUDDY_H
+#define KMS_PAGE_BUDDY_H
 
-#include "../sim/physmem.h"
+#include "physmem.h"
+#include "page.h"
 
-#define BUDDY_MAX_ORDERS 20   /* orders 0..19 at most; Linux uses 0..10 */
+#define BUDDY_MAX_ORDERS PAGE_MAX_ORDERS   /* orders 0..19 at most; Linux uses 0..10 */
 
 struct buddy_free_area {
 	uint32_t head;     /* first free block (pfn) or PFN_NONE */
@@ -71,7 +76,14 @@ int buddy_largest_free_order(const struct buddy *b);
  * where to msg and return false. O(frames). */
 bool buddy_check(const struct buddy *b, char *msg, size_t msglen);
 
-/* Order for an object of bytes (pure). */
-static inline unsigned buddy_order_for(uint64_t bytes) { return order_for_bytes(bytes ? bytes : 1); }
+/* Order for an object of bytes (pure); the same as page_order_for. */
+static inline unsigned buddy_order_for(uint64_t bytes) { return page_order_for(bytes); }
+
+/* The page layer's "buddy" frame allocator (registered in sim/page.c). */
+extern const struct page_allocator_ops page_buddy_ops;
+
+/* The buddy state behind a page layer whose frame allocator is "buddy",
+ * else NULL: for tests and the lecture model, never for back ends. */
+struct buddy *page_buddy(struct page_layer *pl);
 
 #endif
