@@ -731,13 +731,14 @@ static void feed_end(struct trace_feed *f, int r)
 	}
 	if (!f->stopping)
 		trace_hold_flush(f);   /* what was read is replayed, even when the rest is not */
-	/* A decompressor failure explains everything else: it wins. */
+	/* A decompressor failure explains everything else: it wins. (After
+	 * a stop the rest is not read: the decompressor dies of SIGPIPE.) */
+	bool stopped = f->stopping || f->src.in.stopped;
 	char xzerr[512];
-	if (source_close(&f->src, rc != 0, xzerr, sizeof(xzerr)) != 0) {
+	if (source_close(&f->src, rc != 0 && !stopped, xzerr, sizeof(xzerr)) != 0) {
 		snprintf(f->err, sizeof(f->err), "%s", xzerr);
 		rc = 2;
 	}
-	bool stopped = f->stopping || f->src.in.stopped;
 	if (rc == 0 && !stopped && source_no_events(source_stats(&f->src), f->src.path, f->err, sizeof(f->err)))
 		rc = 2;
 	f->rc = rc;

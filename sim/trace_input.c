@@ -258,6 +258,8 @@ static ssize_t input_fill(struct trace_input *in)
 int trace_input_line(struct trace_input *in, const char **line, size_t *len, bool *plain)
 {
 	for (;;) {
+		if (in->stopped)   /* not even the line cut short by the stop */
+			return 0;
 		char *nl = in->end > in->start ? memchr(in->buf + in->start, '\n', in->end - in->start) : NULL;
 		if (in->skipping) {
 			if (nl) {

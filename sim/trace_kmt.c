@@ -366,7 +366,7 @@ static int kmt_block_read(struct trace_kmt_reader *r)
 		snprintf(r->err, sizeof(r->err), "%s: read error: %s", r->path, strerror(r->in->read_errno));
 		return -1;
 	}
-	if (n == 0 && r->in->stopped)
+	if (r->in->stopped)
 		return 0;
 	if ((size_t)n < sizeof(hdr)) {
 		snprintf(r->err, sizeof(r->err), "%s: truncated .kmt file: %s after %llu items",
@@ -382,7 +382,7 @@ static int kmt_block_read(struct trace_kmt_reader *r)
 		snprintf(r->err, sizeof(r->err), "%s: read error: %s", r->path, strerror(r->in->read_errno));
 		return -1;
 	}
-	if (n == 0 && r->in->stopped)
+	if (r->in->stopped)
 		return 0;
 	if ((size_t)n < len) {
 		snprintf(r->err, sizeof(r->err), "%s: truncated .kmt file: a block of %u bytes has %zd, after %llu items",
