@@ -302,12 +302,18 @@ struct trace_str_memo {
 	int32_t  cache;        /* local cache id of it as a name; -1 = not looked up */
 };
 
+/* The batches between the threads. A side that must wait sleeps until
+ * the other has done a stretch of work (the parser until the ring is half
+ * empty, the engine until TRACE_RING / 4 batches are ready or the parser
+ * is done), so that on a busy machine the threads wake each other once
+ * per several batches, not once per batch. */
 struct trace_ring {
 	pthread_mutex_t    mu;
 	pthread_cond_t     to_engine, to_parser;
 	uint64_t           head, tail;   /* handed-over batches are slot[head..tail) mod TRACE_RING */
 	bool               done;         /* the parser has finished */
 	bool               stop;         /* the engine asks the parser to stop */
+	bool               engine_waits, parser_waits;
 	struct trace_batch slot[TRACE_RING];
 };
 
@@ -354,9 +360,14 @@ static bool feed_publish(struct trace_feed *f)
 	struct trace_ring *r = &f->ring;
 	pthread_mutex_lock(&r->mu);
 	r->tail++;
-	pthread_cond_signal(&r->to_engine);
-	while (r->tail - r->head == TRACE_RING && !r->stop)
-		pthread_cond_wait(&r->to_parser, &r->mu);
+	if (r->engine_waits && r->tail - r->head >= TRACE_RING / 4)
+		pthread_cond_signal(&r->to_engine);
+	if (r->tail - r->head == TRACE_RING) {
+		r->parser_waits = true;
+		while (r->tail - r->head > TRACE_RING / 2 && !r->stop)
+			pthread_cond_wait(&r->to_parser, &r->mu);
+		r->parser_waits = false;
+	}
 	bool go = !r->stop;
 	pthread_mutex_unlock(&r->mu);
 	f->fill = &r->slot[r->tail % TRACE_RING];
@@ -480,10 +491,11 @@ static void trace_release(struct trace_feed *f, const struct trace_rec *r)
 					ts->own_large_pages++;
 				return;
 			}
-			objtab_remove(&f->own_pages, r->key, NULL);   /* its free was lost */
+			if (f->own_pages.count)
+				objtab_remove(&f->own_pages, r->key, NULL);   /* its free was lost */
 			break;
 		case EV_PAGE_FREE:
-			if (objtab_remove(&f->own_pages, r->key, &o)) {
+			if (f->own_pages.count && objtab_remove(&f->own_pages, r->key, &o)) {
 				if (o.flags == OWN_SLAB_PAGE)
 					ts->own_slab_page_frees++;
 				else
@@ -498,10 +510,11 @@ static void trace_release(struct trace_feed *f, const struct trace_rec *r)
 				ts->own_meta_allocs++;
 				return;
 			}
-			objtab_remove(&f->own_objs, r->key, NULL);    /* its free was lost */
+			if (f->own_objs.count)
+				objtab_remove(&f->own_objs, r->key, NULL);    /* its free was lost */
 			break;
 		default:   /* EV_FREE */
-			if (objtab_remove(&f->own_objs, r->key, NULL) || r->own == OWN_META) {
+			if ((f->own_objs.count && objtab_remove(&f->own_objs, r->key, NULL)) || r->own == OWN_META) {
 				ts->own_meta_frees++;
 				return;
 			}
@@ -770,7 +783,8 @@ static void *feed_thread(void *arg)
 	if (f->fill->n && !r->stop)
 		r->tail++;
 	r->done = true;
-	pthread_cond_signal(&r->to_engine);
+	if (r->engine_waits)
+		pthread_cond_signal(&r->to_engine);
 	pthread_mutex_unlock(&r->mu);
 	return NULL;
 }
@@ -844,10 +858,15 @@ const struct trace_batch *trace_feed_next(struct trace_feed *f)
 	if (f->engine_holds) {
 		r->head++;
 		f->engine_holds = false;
-		pthread_cond_signal(&r->to_parser);
+		if (r->parser_waits && r->tail - r->head <= TRACE_RING / 2)
+			pthread_cond_signal(&r->to_parser);
 	}
-	while (r->head == r->tail && !r->done && !r->stop)
-		pthread_cond_wait(&r->to_engine, &r->mu);
+	if (r->head == r->tail && !r->done && !r->stop) {
+		r->engine_waits = true;
+		while (r->tail - r->head < TRACE_RING / 4 && !r->done && !r->stop)
+			pthread_cond_wait(&r->to_engine, &r->mu);
+		r->engine_waits = false;
+	}
 	if (r->head != r->tail && !r->stop) {
 		b = &r->slot[r->head % TRACE_RING];
 		f->engine_holds = true;

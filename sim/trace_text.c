@@ -89,19 +89,35 @@ const char *const trace_fmt_names[FMT_NFORMATS] = {
 
 /* ---- the string table ---- */
 
-static uint32_t strtab_hash(const char *p, size_t n)
+/* Hash of a string from its length and its first and last eight bytes:
+ * two loads, whatever its length (a trace's strings differ there). */
+static inline uint32_t strtab_hash(const char *p, size_t n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
-	for (; n >= 8; p += 8, n -= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 29;
+	uint64_t a = 0, b = 0;
+	if (n >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + n - 8, 8);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			a = a << 8 | (unsigned char)p[i];
 	}
-	w = 0;
-	if (n)
-		memcpy(&w, p, n);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	return (uint32_t)(h ^ h >> 32);
+	uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + n) * 0xc2b2ae3d27d4eb4full;
+	return (uint32_t)(h ^ h >> 29);
+}
+
+static inline bool bytes_eq(const char *a, const char *b, size_t n)
+{
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		uint64_t x, y;
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+	}
+	while (n--)
+		if (*a++ != *b++)
+			return false;
+	return true;
 }
 
 void trace_strtab_init(struct trace_strtab *t)
@@ -166,7 +182,7 @@ uint32_t trace_strtab_intern(struct trace_strtab *t, const char *p, size_t n)
 	uint32_t h = strtab_hash(p, n);
 	for (uint32_t i = h & t->slot_mask, id; (id = t->slot[i]) != 0; i = (i + 1) & t->slot_mask) {
 		const struct trace_strtab_entry *e = &t->ent[id];
-		if (e->hash == h && e->len == n && memcmp(t->bytes + e->off, p, n) == 0)
+		if (e->hash == h && e->len == n && bytes_eq(t->bytes + e->off, p, n))
 			return id;
 	}
 	return trace_strtab_add(t, p, n);
@@ -275,7 +291,7 @@ static enum num_status num_parse(struct slice s, uint64_t *out)
 /* A pointer as %p prints it: hashed or raw hex, 0x..., (null), (nil). */
 static bool parse_ptr(struct slice s, uint64_t *out)
 {
-	if (SLICE_EQ(s, "(null)") || SLICE_EQ(s, "(nil)")) {
+	if (s.p < s.e && *s.p == '(' && (SLICE_EQ(s, "(null)") || SLICE_EQ(s, "(nil)"))) {
 		*out = 0;
 		return true;
 	}
@@ -757,19 +773,39 @@ static const struct own_site_name own_free_sites[] = {
 };
 #undef SITE
 
-/* Is call_site's function ("func.isra.0+0x24/0x1f0" -> "func") in list? */
+/* Is call_site's function ("func.isra.0+0x24/0x1f0" -> "func") in list?
+ * (A name of the list holds no '+' or '.': the function is that name when
+ * the site starts with it and goes on with '+', '.' or nothing.) */
 static bool own_site(const struct kmem_fields *f, const struct own_site_name *list, size_t n)
 {
-	if (!(f->has & KF_SITE))
+	if (!(f->has & KF_SITE) || f->site.p == f->site.e)
 		return false;
-	const char *e = f->site.p;
-	while (e < f->site.e && *e != '+' && *e != '.')
-		e++;
-	size_t len = (size_t)(e - f->site.p);
-	for (size_t i = 0; i < n; i++)
-		if (list[i].len == len && memcmp(f->site.p, list[i].name, len) == 0)
+	size_t len = (size_t)(f->site.e - f->site.p);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = list[i].len;
+		if (list[i].name[0] == f->site.p[0] && len >= k && memcmp(f->site.p, list[i].name, k) == 0 &&
+		    (len == k || f->site.p[k] == '+' || f->site.p[k] == '.'))
 			return true;
+	}
 	return false;
+}
+
+/* Of a plain line: the first ':' or ' ' in [p, e), eight bytes at a time
+ * (no further than the bytes that certainly hold neither). */
+static inline const char *find_colon_or_blank(const char *p, const char *e)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	for (; e - p >= 8; p += 8) {
+		uint64_t w, a, b;
+		memcpy(&w, p, 8);
+		a = w ^ (ones * ':');
+		b = w ^ (ones * ' ');
+		if ((((a - ones) & ~a) | ((b - ones) & ~b)) & highs)
+			break;
+	}
+#endif
+	return p;
 }
 
 static int ftrace_line(struct trace_text *t, struct slice l, bool indented, bool plain,
@@ -852,6 +888,8 @@ static int ftrace_line(struct trace_text *t, struct slice l, bool indented, bool
 		c++;
 	/* EVENT: (ftrace, trace-cmd) or SYSTEM:EVENT: (perf script) */
 	const char *name = c;
+	if (plain)
+		c = find_colon_or_blank(c, l.e);
 	while (c < l.e && *c != ':' && !is_space(*c))
 		c++;
 	if (c == name || c >= l.e || *c != ':')
@@ -1072,6 +1110,23 @@ static void trace_header_note(struct slice l, const char *path)
 			(unsigned long long)(written - kept), (unsigned long long)written);
 }
 
+/* Past the spaces at p, eight at a time (ftrace right-aligns COMM). */
+static inline const char *skip_blanks(const char *p, const char *e)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; e - p >= 8; p += 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		w ^= 0x2020202020202020ull;
+		if (w)
+			return p + (__builtin_ctzll(w) >> 3);
+	}
+#endif
+	while (p < e && *p == ' ')
+		p++;
+	return p;
+}
+
 int trace_text_next(struct trace_text *t, struct trace_item *it)
 {
 	struct trace_source_stats *st = &t->st;
@@ -1100,8 +1155,7 @@ int trace_text_next(struct trace_text *t, struct trace_item *it)
 		} else {
 			bool indented = len > 0 && is_space(*line);
 			if (plain) {
-				while (l.p < l.e && *l.p == ' ')
-					l.p++;
+				l.p = skip_blanks(l.p, l.e);
 				while (l.e > l.p && l.e[-1] == ' ')
 					l.e--;
 			} else {
