@@ -176,10 +176,10 @@ static size_t odd_find(const struct trace_input *in, int c, size_t from)
 }
 
 /* start moved forward: occurrences before it are behind us */
-static void odd_advance(struct trace_input *in)
+static inline void odd_advance(struct trace_input *in)
 {
 	for (int c = 0; c < TRACE_ODD_N; c++)
-		if (in->odd[c] < in->start)
+		if (__builtin_expect(in->odd[c] < in->start, 0))
 			in->odd[c] = odd_find(in, c, in->start);
 }
 
@@ -198,7 +198,7 @@ static void odd_reset(struct trace_input *in)
 }
 
 /* No odd byte in buf[start..b)? */
-static bool odd_none_before(const struct trace_input *in, size_t b)
+static inline bool odd_none_before(const struct trace_input *in, size_t b)
 {
 	return in->odd[TRACE_ODD_NUL] >= b && in->odd[TRACE_ODD_TAB] >= b && in->odd[TRACE_ODD_CR] >= b;
 }
