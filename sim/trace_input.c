@@ -10,10 +10,10 @@
  * run, the message names the package. Standard input is not decompressed.
  *
  * Lines come out of one 1 MiB buffer without copying. So that the text
- * parsers can take a fast path on ordinary lines, the reader keeps, for
- * each of NUL, tab and carriage return, the offset of its next occurrence
- * in the unread bytes (found with memchr, each byte scanned at most once per
- * character): a line before all three is "plain". Everything else (a NUL
+ * parsers can take a fast path on ordinary lines, the reader keeps the
+ * offset of the next NUL, tab or carriage return in the unread bytes
+ * (found sixteen bytes at a time, each byte looked at about once): a line
+ * before it is "plain". Everything else (a NUL
  * byte, tabs as separators, CRLF line ends) takes the parsers' general path.
  *
  * When the reader runs on the parser thread (trace.c), a read waits with
@@ -30,6 +30,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "trace_input.h"
 
 static const struct trace_codec trace_codecs[] = {
@@ -38,7 +41,6 @@ static const struct trace_codec trace_codecs[] = {
 	{ ".zst", "zstd", "zstd",     { 0x28, 0xb5, 0x2f, 0xfd }, 4 },
 };
 
-static const char odd_chars[TRACE_ODD_N] = { '\0', '\t', '\r' };
 
 const struct trace_codec *trace_codec_magic(const unsigned char *head, size_t n)
 {
@@ -74,8 +76,7 @@ int trace_input_open(struct trace_input *in, const char *path, char *err, size_t
 	memset(in, 0, sizeof(*in));
 	in->fd = -1;
 	in->stop_fd = -1;
-	for (int c = 0; c < TRACE_ODD_N; c++)
-		in->odd[c] = SIZE_MAX;
+	in->odd = SIZE_MAX;
 	int fd;
 	if (strcmp(path, "-") == 0) {
 		fd = dup(0);
@@ -169,38 +170,51 @@ int trace_input_close(struct trace_input *in, bool drain, const char *path, char
 
 /* ---- where the odd bytes are ---- */
 
-static size_t odd_find(const struct trace_input *in, int c, size_t from)
+/* The first NUL, tab or CR in buf[from..end), SIZE_MAX if none: one pass,
+ * sixteen bytes at a time where SSE2 is (every x86-64). */
+static size_t odd_find(const struct trace_input *in, size_t from)
 {
-	const char *p = memchr(in->buf + from, odd_chars[c], in->end - from);
-	return p ? (size_t)(p - in->buf) : SIZE_MAX;
+	const char *p = in->buf + from, *e = in->buf + in->end;
+#ifdef __SSE2__
+	const __m128i nul = _mm_setzero_si128(), tab = _mm_set1_epi8('\t'), cr = _mm_set1_epi8('\r');
+	for (; e - p >= 16; p += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, nul), _mm_cmpeq_epi8(v, tab)),
+					   _mm_cmpeq_epi8(v, cr));
+		unsigned m = (unsigned)_mm_movemask_epi8(hit);
+		if (m)
+			return (size_t)(p - in->buf) + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; p < e; p++)
+		if (*p == '\0' || *p == '\t' || *p == '\r')
+			return (size_t)(p - in->buf);
+	return SIZE_MAX;
 }
 
-/* start moved forward: occurrences before it are behind us */
+/* start moved forward: an odd byte before it is behind us */
 static inline void odd_advance(struct trace_input *in)
 {
-	for (int c = 0; c < TRACE_ODD_N; c++)
-		if (__builtin_expect(in->odd[c] < in->start, 0))
-			in->odd[c] = odd_find(in, c, in->start);
+	if (__builtin_expect(in->odd < in->start, 0))
+		in->odd = odd_find(in, in->start);
 }
 
 /* bytes [old_end, end) were appended */
 static void odd_append(struct trace_input *in, size_t old_end)
 {
-	for (int c = 0; c < TRACE_ODD_N; c++)
-		if (in->odd[c] == SIZE_MAX)
-			in->odd[c] = odd_find(in, c, old_end);
+	if (in->odd == SIZE_MAX)
+		in->odd = odd_find(in, old_end);
 }
 
 static void odd_reset(struct trace_input *in)
 {
-	for (int c = 0; c < TRACE_ODD_N; c++)
-		in->odd[c] = SIZE_MAX;
+	in->odd = SIZE_MAX;
 }
 
 /* No odd byte in buf[start..b)? */
 static inline bool odd_none_before(const struct trace_input *in, size_t b)
 {
-	return in->odd[TRACE_ODD_NUL] >= b && in->odd[TRACE_ODD_TAB] >= b && in->odd[TRACE_ODD_CR] >= b;
+	return in->odd >= b;
 }
 
 /* ---- reading ---- */
@@ -226,10 +240,8 @@ static ssize_t input_fill(struct trace_input *in)
 {
 	if (in->start > 0) {
 		memmove(in->buf, in->buf + in->start, in->end - in->start);
-		if (!in->binary)
-			for (int c = 0; c < TRACE_ODD_N; c++)
-				if (in->odd[c] != SIZE_MAX)
-					in->odd[c] -= in->start;
+		if (!in->binary && in->odd != SIZE_MAX)
+			in->odd -= in->start;
 		in->end -= in->start;
 		in->start = 0;
 	}

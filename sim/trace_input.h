@@ -18,8 +18,6 @@ struct trace_codec {
 	unsigned char magic[6], magic_len;
 };
 
-/* Bytes that make a line "odd": the fast text paths never see them. */
-enum { TRACE_ODD_NUL, TRACE_ODD_TAB, TRACE_ODD_CR, TRACE_ODD_N };
 
 struct trace_input {
 	int      fd;
@@ -29,12 +27,13 @@ struct trace_input {
 	bool     eof;          /* read() returned 0 */
 	bool     stopped;      /* stop_fd became readable: reading ended early */
 	bool     skipping;     /* discarding the rest of an over-long line */
-	bool     binary;       /* read as bytes (.kmt): odd[] not kept */
+	bool     binary;       /* read as bytes (.kmt): odd not kept */
 	char    *buf;
 	size_t   start, end;   /* unread bytes are buf[start..end) */
-	/* odd[c]: offset of the first byte TRACE_ODD_c ('\0', '\t', '\r') in
-	 * buf[start..end), SIZE_MAX if there is none (kept as start moves) */
-	size_t   odd[TRACE_ODD_N];
+	/* offset of the first "odd" byte (NUL, tab or CR: the fast text paths
+	 * never see them) in buf[start..end), SIZE_MAX if there is none
+	 * (kept as start moves) */
+	size_t   odd;
 	int      read_errno;
 };
 
