@@ -16,7 +16,7 @@
  *    TRACE_RING batches of up to TRACE_BATCH events (trace_feed_*): the
  *    parser fills a batch and hands it over, waiting only when all are
  *    full; the engine takes batches in order and waits only when none is
- *    ready. A named cache's creation travels in the same stream, as a
+ *    ready (struct trace_ring says for how long). A named cache's creation travels in the same stream, as a
  *    marker event at the place the text names the cache first, so the
  *    engine sees events and caches in exactly the order a single thread
  *    would have made them. The parser thread blocks every signal (they
@@ -24,9 +24,10 @@
  *    a signal, a limit): the parser then stops at its next batch or read
  *    (reads wait with poll() on a stop pipe), closes its input, and is
  *    joined. A malformed line or a read error ends the parser; what was
- *    read before it is replayed, then its message is returned. If the
- *    thread cannot be started, the same code runs on the caller's thread
- *    one batch at a time.
+ *    read before it is replayed, then its message is returned. The same
+ *    code runs on the caller's thread, one batch at a time, for a plain
+ *    file of at most TRACE_INLINE_MAX bytes (a thread would cost more than
+ *    it saves) or if the thread cannot be started.
  *
  * 3. How events map to the engine (engine.h):
  *    kmalloc, kmalloc_node               EV_ALLOC cache 0, size bytes_req
@@ -151,6 +152,7 @@
 #define TRACE_CHAIN_MAX 4            /* undecided new-slab pages of one CPU */
 #define TRACE_KMALLOC_MAX_CACHE 8192u       /* SLUB's KMALLOC_MAX_CACHE_SIZE, 4 KiB pages */
 #define TRACE_RING      16           /* batches between the threads */
+#define TRACE_INLINE_MAX (256 * 1024) /* plain files up to this are parsed without a thread */
 
 void trace_cache_geometry(uint32_t bytes_req, uint32_t bytes_alloc, uint32_t *size, uint32_t *align)
 {
@@ -372,6 +374,8 @@ static bool feed_publish(struct trace_feed *f)
 	pthread_mutex_unlock(&r->mu);
 	f->fill = &r->slot[r->tail % TRACE_RING];
 	f->fill->n = 0;
+	if (!f->fill->ev)   /* first use: a short trace needs few */
+		f->fill->ev = xmalloc(TRACE_BATCH * sizeof(struct event));
 	return go;
 }
 
@@ -801,7 +805,7 @@ static bool feed_thread_start(struct trace_feed *f)
 	pthread_cond_init(&r->to_engine, NULL);
 	pthread_cond_init(&r->to_parser, NULL);
 	for (unsigned i = 1; i < TRACE_RING; i++)
-		r->slot[i] = (struct trace_batch){ 0, TRACE_BATCH, xmalloc(TRACE_BATCH * sizeof(struct event)) };
+		r->slot[i] = (struct trace_batch){ 0, TRACE_BATCH, NULL };
 	trace_input_stop_fd(&f->src.in, f->stop_pipe[0]);
 	f->threaded = true;
 	/* every signal goes to the engine's thread: the parser blocks them all */
@@ -814,8 +818,6 @@ static bool feed_thread_start(struct trace_feed *f)
 		return true;
 	f->threaded = false;
 	trace_input_stop_fd(&f->src.in, -1);
-	for (unsigned i = 1; i < TRACE_RING; i++)
-		free(r->slot[i].ev);
 	pthread_cond_destroy(&r->to_parser);
 	pthread_cond_destroy(&r->to_engine);
 	pthread_mutex_destroy(&r->mu);
@@ -838,7 +840,9 @@ struct trace_feed *trace_feed_open(const struct params *p, const char *path, boo
 	objtab_init(&f->own_objs);
 	f->ring.slot[0] = (struct trace_batch){ 0, TRACE_BATCH, xmalloc(TRACE_BATCH * sizeof(struct event)) };
 	f->fill = &f->ring.slot[0];
-	if (threaded)
+	/* a small plain file is parsed before a thread would have started */
+	int64_t size = f->src.in.file_size;
+	if (threaded && !(size >= 0 && size <= TRACE_INLINE_MAX))
 		feed_thread_start(f);
 	return f;
 }

@@ -76,6 +76,7 @@ int trace_input_open(struct trace_input *in, const char *path, char *err, size_t
 	memset(in, 0, sizeof(*in));
 	in->fd = -1;
 	in->stop_fd = -1;
+	in->file_size = -1;
 	in->odd = SIZE_MAX;
 	int fd;
 	if (strcmp(path, "-") == 0) {
@@ -116,6 +117,9 @@ int trace_input_open(struct trace_input *in, const char *path, char *err, size_t
 		in->child = pid;
 		in->codec = codec;
 	}
+	struct stat st;
+	if (!codec && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		in->file_size = st.st_size;
 	in->fd = fd;
 	in->buf = xmalloc(TRACE_BUF_SIZE);
 	return 0;

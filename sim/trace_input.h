@@ -24,6 +24,7 @@ struct trace_input {
 	pid_t    child;        /* decompressor, 0 = none */
 	const struct trace_codec *codec;
 	int      stop_fd;      /* readable = stop reading (trace_input_stop_fd), -1 = none */
+	int64_t  file_size;    /* bytes of a plain, uncompressed file; -1 otherwise */
 	bool     eof;          /* read() returned 0 */
 	bool     stopped;      /* stop_fd became readable: reading ended early */
 	bool     skipping;     /* discarding the rest of an over-long line */
