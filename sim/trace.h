@@ -6,7 +6,8 @@
  * files (told by their magic bytes) are read through `xz -dc`, `gzip -dc`
  * and `zstd -dc`. By default the traced kernel's own slab pages and slab
  * metadata allocations are set aside, not replayed (trace.c). Parsing runs
- * on a thread of its own, feeding the engine batches of events.
+ * on a thread of its own, feeding the engine batches of events (trace.c
+ * section 2).
  */
 #ifndef KMS_TRACE_H
 #define KMS_TRACE_H
@@ -19,7 +20,7 @@ struct params;
 struct event;
 
 struct trace_stats {
-	uint64_t lines;        /* lines read */
+	uint64_t lines;        /* lines read (of a .kmt: of the text it was made from) */
 	uint64_t events;       /* events handed to the engine */
 	uint64_t other;        /* well-formed events of other kinds, skipped */
 	uint64_t malformed;    /* malformed lines skipped (--lenient) */
@@ -29,7 +30,7 @@ struct trace_stats {
 	uint64_t own_large_pages, own_large_page_frees; /* pages of kmalloc_large */
 	uint64_t own_meta_allocs, own_meta_frees;       /* slab-internal metadata objects */
 	uint64_t own_dup_kmallocs;   /* second traces of one large kmalloc */
-	const char *format;    /* "ftrace", "trace-cmd", "perf-script", "mtrace", "kmt" */
+	const char *format;    /* "ftrace", "trace-cmd", "perf-script", "mtrace", "kmt" (NULL: none seen) */
 };
 
 /*
