@@ -139,10 +139,11 @@ for b in $BACKENDS; do
 		line "engine only, $b" "$eng M ev/s" "-" "-"
 	else echo "bench: $b: engine bench failed: $(head -c 300 "$TMP/err")"; fi
 	ratio=$(awk -v a="$bin" -v n="$nat" 'BEGIN { if (a == "n/a" || n == "") print "n/a"; else printf "%.2f", a / n }')
+	x=x; [ "$ratio" = n/a ] && x=""
 	if [ "$b" = buddy ]; then
-		line "binary replay / native, $b" "${ratio}x" "none (buddy maps whole pages)" "-"
+		line "binary replay / native, $b" "$ratio$x" "none (buddy maps whole pages)" "-"
 	else
-		line "binary replay / native, $b" "${ratio}x" ">= 1.0x" "$(met "$ratio" ">=" 1.0)"
+		line "binary replay / native, $b" "$ratio$x" ">= 1.0x" "$(met "$ratio" ">=" 1.0)"
 	fi
 done
 if [ -n "${eng_slub:-}" ] && [ -n "${eng_slob:-}" ]; then
