@@ -74,8 +74,12 @@ demo: deps
 	@./tests/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory kmemsim
+	@$(MAKE) --no-print-directory kmemsim build/bench_replay
 	@./tests/bench.sh
+
+# the in-process figures of make bench (engine alone, native replay, parser alone)
+build/bench_replay: build/rel/tests/bench_replay.o $(filter-out build/rel/sim/main.o,$(OBJ))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 plots: deps
 	@$(MAKE) --no-print-directory kmemsim
@@ -84,11 +88,11 @@ plots: deps
 # Both compilers, warnings as errors: what CI means by "no warnings".
 check-warnings:
 	@for cc in gcc clang; do command -v $$cc >/dev/null || continue; \
-	    for f in $(SRC) $(TESTSRC) tests/buddy_slides.c; do \
+	    for f in $(SRC) $(TESTSRC) tests/buddy_slides.c tests/bench_replay.c; do \
 	        $$cc $(CPPFLAGS) -std=c11 $(WARN) -Werror -O2 -c -o /dev/null $$f || exit 1; done; \
 	    echo "$$cc: no warnings"; done
 
 clean:
 	rm -rf build kmemsim tests/buddy_slides
 
--include $(OBJ:.o=.d) $(TOBJ:.o=.d) $(wildcard build/test/tests/*.d)
+-include $(OBJ:.o=.d) $(TOBJ:.o=.d) $(wildcard build/test/tests/*.d build/rel/tests/*.d)

@@ -28,6 +28,8 @@ static const char usage[] =
 "                        run back ends on the same input and rank them (compare --help)\n"
 "  plot [--db FILE] [--run ID ...] [--study S] [--out DIR] [--rank-by M]\n"
 "                        draw figures from a results database (plot --help)\n"
+"  convert [--lenient] IN OUT.kmt\n"
+"                        parse a trace once into kmemsim's binary trace (--trace OUT.kmt)\n"
 "  list                  list the back ends\n"
 "  info --allocator NAME --size S [--cpus N]\n"
 "                        geometry for one object size: objsize objperslab pagesperslab\n"
@@ -451,6 +453,16 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "compare"))
 		return cmd_compare(argc - 1, argv + 1);
+	if (!strcmp(cmd, "convert")) {
+		char err[512];
+		bool lenient = argc > 2 && !strcmp(argv[2], "--lenient");
+		if (argc != 4 + lenient)
+			usage_error("convert takes [--lenient] IN OUT.kmt");
+		int rc = trace_convert(argv[2 + lenient], argv[3 + lenient], lenient, stdout, err, sizeof(err));
+		if (rc)
+			fprintf(stderr, "kmemsim: %s\n", err);
+		return rc;
+	}
 	if (!strcmp(cmd, "plot"))
 		return cmd_plot(argc - 1, argv + 1);
 	usage_error("unknown command '%s'", cmd);

@@ -1,47 +1,33 @@
 /*
- * trace.c - replay of recorded allocation traces.
+ * trace.c - replay of recorded allocation traces: the driver.
  *
- * 1. What it reads. Text, one record per line, in four families told apart
- *    by content (never by file name):
+ * 1. Inputs. A trace is text in one of four families (ftrace, trace-cmd
+ *    report, perf script, glibc mtrace; trace_text.c, which also says how
+ *    numbers are read and checked) or a .kmt file (kmemsim's binary trace,
+ *    made by `kmemsim convert`; trace_kmt.c specifies it), told apart by
+ *    content, never by file name; plain, on standard input, or compressed
+ *    with xz, gzip or zstd (trace_input.c). Either gives trace items: one
+ *    kmem record each, as the trace said it. This file turns items into
+ *    engine events (3, 4), and `kmemsim convert` writes them to a .kmt.
  *
- *  a. ftrace kmem events, as /sys/kernel/tracing/trace prints them:
- *        COMM-PID [CPU] FLAGS SECS.USECS: EVENT: key=value ...
- *     Current kernels (6.x) print call_site with %pS ("func+0x24/0x1f0",
- *     plus " [module]" for module code), hashed pointers without 0x, name=
- *     on kmem_cache_*, node= and accounted= on the allocation events, and
- *     pfn=0x... on page events. Older kernels (before 5.x/6.x) print
- *     call_site as bare hex, no name/node/accounted, separate kmalloc_node
- *     and kmem_cache_alloc_node events, ptr=(null) for NULL, and a decimal
- *     pfn. The FLAGS column and a "(TGID)" column are optional.
- *  b. `trace-cmd report` output: the same line shape after a "cpus=N"
- *     header, pointers printed as 0x..., call_site as "func+0x9f", gfp
- *     flags often as a number, and (libtraceevent's kmem plugin) sometimes
- *     a missing blank between fields ("bytes_req=56bytes_alloc=64").
- *  c. `perf script` of the kmem tracepoints (perf record -e 'kmem:...'),
- *     as tools/perf/builtin-script.c prints a sample by default
- *     (perf_sample__fprintf_start, then process_event):
- *        "%16s %7d [%03d] %12s: %*s: " COMM TID [CPU] SECS.USECS: SYS:EVENT:
- *     the event name right-aligned to the longest recorded one (perf 6.1
- *     prints the tid with %5d: blanks are not counted here), 9 decimals
- *     with --ns, then the tracepoint's fields as libtraceevent prints its
- *     format: pointers as 0x... or (nil), call_site as "func+0x9f",
- *     page= as a number (it cannot evaluate pfn_to_page), gfp_flags by
- *     name. Events of systems other than kmem are other events; the
- *     call-chain lines of `perf record -g` (an indented hex address and a
- *     symbol) are skipped.
- *  d. glibc mtrace (MALLOC_TRACE): "= Start", then per call an optional
- *     "@ CALLER[0xADDR] " prefix and "+ ADDR SIZE" (malloc), "- ADDR"
- *     (free), "< ADDR" + "> ADDR SIZE" (realloc: old freed, new allocated),
- *     "! ADDR SIZE" (failed realloc); numbers in hex.
- *  A file in which no line is a recognised kmem record is an error, not an
- *  empty run.
- *
- * 2. Compressed input. xz, gzip and zstd files, told by their magic bytes
- *    (and, when the first bytes are none of those, by a .xz/.gz/.zst name,
- *    so that the decompressor says what is wrong), are read through a child
- *    `xz -dc`, `gzip -dc` or `zstd -dc`. Its exit status is checked, so a
- *    truncated file is an error, not a short replay; if it cannot run, the
- *    message names the package. Standard input ("-") is read as text.
+ * 2. Two threads. Reading, decompressing (a child process), parsing and
+ *    the decisions of 3 and 4 run on a parser thread; the engine runs on
+ *    the caller's thread and stays single-threaded. They meet in a ring of
+ *    TRACE_RING batches of up to TRACE_BATCH events (trace_feed_*): the
+ *    parser fills a batch and hands it over, waiting only when all are
+ *    full; the engine takes batches in order and waits only when none is
+ *    ready (struct trace_ring says for how long). A named cache's creation travels in the same stream, as a
+ *    marker event at the place the text names the cache first, so the
+ *    engine sees events and caches in exactly the order a single thread
+ *    would have made them. The parser thread blocks every signal (they
+ *    reach the engine's thread). The engine may stop early (trace_feed_stop:
+ *    a signal, a limit): the parser then stops at its next batch or read
+ *    (reads wait with poll() on a stop pipe), closes its input, and is
+ *    joined. A malformed line or a read error ends the parser; what was
+ *    read before it is replayed, then its message is returned. The same
+ *    code runs on the caller's thread, one batch at a time, for a plain
+ *    file of at most TRACE_INLINE_MAX bytes (a thread would cost more than
+ *    it saves) or if the thread cannot be started.
  *
  * 3. How events map to the engine (engine.h):
  *    kmalloc, kmalloc_node               EV_ALLOC cache 0, size bytes_req
@@ -138,410 +124,35 @@
  *  kmem_cache_create are replayed: a trace does not tell them from a
  *  user's objects.
  *
- * 5. Numbers are read in 64 bits and checked against the field's range;
- *    a value outside is refused as FILE:LINE with the value, never wrapped
- *    or cut: CPU 0..65535 (struct event), timestamp SECS[.FRACTION] with at
- *    most 9 decimals and at most 2^64-1 ns, bytes_req and bytes_alloc
- *    0..2^32-1, order 0..TRACE_ORDER_MAX, pfn 0..2^52-1 (2^64 bytes of
- *    4 KiB frames), pointers 64-bit hex, mtrace sizes 0..2^32-1.
- *
  * Where it departs: a page allocation the kernel failed (page NULL) and a
  * failed realloc ("!") are counted as other events, not replayed. Of
  * gfp_flags only the bits that route an allocation are kept (GFP_DMA,
- * GFP_DMA32, GFP_ACCOUNT, GFP_RECLAIMABLE: trace_gfp_parse).
- *
- * Robustness: lines are scanned by hand with explicit ends (no sscanf, no
- * NUL termination assumed); a line holding a NUL byte or longer than
- * TRACE_LINE_MAX bytes is malformed, and every malformed line is reported
- * as FILE:LINE: reason (--lenient counts and skips them).
+ * GFP_DMA32, GFP_ACCOUNT, GFP_RECLAIMABLE: trace_gfp_parse). mm_page_alloc's
+ * migratetype is read and kept in a .kmt, not replayed.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "engine.h"
 #include "../allocators/allocator.h"
 #include "trace.h"
+#include "trace_input.h"
+#include "trace_kmt.h"
+#include "trace_text.h"
 
-#define TRACE_BUF_SIZE  (1u << 20)
-#define TRACE_LINE_MAX  (64u * 1024)
-#define TRACE_NAME_MAX  200
 #define CACHEMAP_SIZE   (2 * SIM_MAX_CACHES)   /* power of two, load <= 1/2 */
+#define TRACE_CACHES    (CACHEMAP_SIZE / 2)    /* named caches a replay can have */
 #define TRACE_HOLD_MAX  (1u << 16)   /* events held behind an undecided page (power of two) */
 #define TRACE_CHAIN_MAX 4            /* undecided new-slab pages of one CPU */
-#define TRACE_CPU_MAX   UINT16_MAX   /* struct event's cpu */
-#define TRACE_ORDER_MAX 31u          /* 2^order pages must fit in 32 bits */
-#define TRACE_PFN_MAX   ((1ull << 52) - 1)  /* 2^64 bytes of 4 KiB frames */
 #define TRACE_KMALLOC_MAX_CACHE 8192u       /* SLUB's KMALLOC_MAX_CACHE_SIZE, 4 KiB pages */
-
-/* ---- input: plain file, stdin, or a child decompressor ---- */
-
-struct trace_codec {
-	const char   *suffix, *prog, *package;
-	unsigned char magic[6], magic_len;
-};
-
-static const struct trace_codec trace_codecs[] = {
-	{ ".xz",  "xz",   "xz-utils", { 0xfd, '7', 'z', 'X', 'Z', 0 }, 6 },
-	{ ".gz",  "gzip", "gzip",     { 0x1f, 0x8b }, 2 },
-	{ ".zst", "zstd", "zstd",     { 0x28, 0xb5, 0x2f, 0xfd }, 4 },
-};
-
-struct trace_input {
-	int      fd;
-	pid_t    child;        /* decompressor, 0 = none */
-	const struct trace_codec *codec;
-	bool     eof;          /* read() returned 0 */
-	bool     skipping;     /* discarding the rest of an over-long line */
-	char    *buf;
-	size_t   start, end;   /* unread bytes are buf[start..end) */
-	int      read_errno;
-};
-
-/* The codec of the first bytes of a file, if any. */
-static const struct trace_codec *trace_codec_magic(const unsigned char *head, size_t n)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(trace_codecs); i++)
-		if (n >= trace_codecs[i].magic_len &&
-		    memcmp(head, trace_codecs[i].magic, trace_codecs[i].magic_len) == 0)
-			return &trace_codecs[i];
-	return NULL;
-}
-
-/* The codec of a file: by its magic bytes, else by its name's suffix. */
-static const struct trace_codec *trace_codec_find(int fd, const char *path)
-{
-	unsigned char head[6];
-	struct stat st;
-	ssize_t n = 0;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-		n = pread(fd, head, sizeof(head), 0);
-	const struct trace_codec *c = n > 0 ? trace_codec_magic(head, (size_t)n) : NULL;
-	if (c)
-		return c;
-	size_t len = strlen(path);
-	for (size_t i = 0; i < ARRAY_SIZE(trace_codecs); i++) {
-		size_t sl = strlen(trace_codecs[i].suffix);
-		if (len > sl && strcmp(path + len - sl, trace_codecs[i].suffix) == 0)
-			return &trace_codecs[i];
-	}
-	return NULL;
-}
-
-static int trace_input_open(struct trace_input *in, const char *path, char *err, size_t errlen)
-{
-	memset(in, 0, sizeof(*in));
-	in->fd = -1;
-	int fd;
-	if (strcmp(path, "-") == 0) {
-		fd = dup(0);
-	} else {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	const struct trace_codec *codec = strcmp(path, "-") != 0 ? trace_codec_find(fd, path) : NULL;
-	if (codec) {
-		int pfd[2];
-		if (pipe2(pfd, O_CLOEXEC) != 0) {
-			snprintf(err, errlen, "%s: %s: pipe: %s", path, codec->prog, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		fflush(stderr);
-		pid_t pid = fork();
-		if (pid < 0) {
-			snprintf(err, errlen, "%s: %s: fork: %s", path, codec->prog, strerror(errno));
-			close(fd), close(pfd[0]), close(pfd[1]);
-			return -1;
-		}
-		if (pid == 0) {
-			/* child: file on stdin, pipe on stdout (dup2 clears CLOEXEC) */
-			if (dup2(fd, 0) < 0 || dup2(pfd[1], 1) < 0)
-				_exit(127);
-			signal(SIGPIPE, SIG_DFL);
-			/* a Ctrl-C stops kmemsim, which then closes the pipe:
-			 * the decompressor ends by SIGPIPE, never first with a truncated stream */
-			signal(SIGINT, SIG_IGN);
-			signal(SIGTERM, SIG_IGN);
-			execlp(codec->prog, codec->prog, "-dc", (char *)NULL);
-			_exit(127);
-		}
-		close(fd);
-		close(pfd[1]);
-		fd = pfd[0];
-		in->child = pid;
-		in->codec = codec;
-	}
-	in->fd = fd;
-	in->buf = xmalloc(TRACE_BUF_SIZE);
-	return 0;
-}
-
-/* Wait for the decompressor; 0 if it succeeded (or there is none). When
- * drain is set, read the rest of its output first so that it can finish
- * and tell whether the stream was intact. */
-static int trace_input_close(struct trace_input *in, bool drain, const char *path,
-			     char *err, size_t errlen)
-{
-	int rc = 0;
-	if (in->child && drain && !in->eof) {
-		for (;;) {
-			ssize_t n = read(in->fd, in->buf, TRACE_BUF_SIZE);
-			if (n > 0 || (n < 0 && errno == EINTR))
-				continue;
-			if (n == 0)
-				in->eof = true;
-			break;
-		}
-	}
-	if (in->fd >= 0)
-		close(in->fd);
-	in->fd = -1;
-	if (in->child) {
-		const struct trace_codec *c = in->codec;
-		int status = 0;
-		while (waitpid(in->child, &status, 0) < 0 && errno == EINTR)
-			;
-		in->child = 0;
-		if (in->eof || drain) {
-			if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-				snprintf(err, errlen, "%s: %s: cannot run `%s -dc` (install %s)",
-					 path, c->prog, c->prog, c->package);
-				rc = -1;
-			} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-				snprintf(err, errlen, "%s: %s: exit status %d (truncated or corrupt %s file)",
-					 path, c->prog, WEXITSTATUS(status), c->suffix);
-				rc = -1;
-			} else if (WIFSIGNALED(status)) {
-				snprintf(err, errlen, "%s: %s: killed by signal %d", path, c->prog, WTERMSIG(status));
-				rc = -1;
-			}
-		}
-	}
-	free(in->buf);
-	in->buf = NULL;
-	return rc;
-}
-
-/*
- * Next line into *line and *len (without the newline). Returns 1 for a line,
- * 2 for a line longer than TRACE_LINE_MAX (its head is returned, the rest
- * is discarded), 0 at the end, -1 on a read error.
- */
-static int trace_input_line(struct trace_input *in, const char **line, size_t *len)
-{
-	for (;;) {
-		char *nl = in->end > in->start ? memchr(in->buf + in->start, '\n', in->end - in->start) : NULL;
-		if (in->skipping) {
-			if (nl) {
-				in->start = (size_t)(nl - in->buf) + 1;
-				in->skipping = false;
-				continue;
-			}
-			in->start = in->end = 0;
-		} else if (nl) {
-			*line = in->buf + in->start;
-			*len = (size_t)(nl - *line);
-			in->start += *len + 1;
-			if (*len > TRACE_LINE_MAX) {
-				*len = TRACE_LINE_MAX;
-				return 2;
-			}
-			return 1;
-		} else if (in->end - in->start > TRACE_LINE_MAX) {
-			*line = in->buf + in->start;
-			*len = TRACE_LINE_MAX;
-			in->start = in->end = 0;
-			in->skipping = true;
-			return 2;
-		} else if (in->eof) {
-			if (in->end == in->start)
-				return 0;
-			*line = in->buf + in->start;
-			*len = in->end - in->start;
-			in->start = in->end;
-			return 1;
-		}
-		if (in->eof)
-			return 0;
-		if (in->start > 0) {
-			memmove(in->buf, in->buf + in->start, in->end - in->start);
-			in->end -= in->start;
-			in->start = 0;
-		}
-		ssize_t n = read(in->fd, in->buf + in->end, TRACE_BUF_SIZE - in->end);
-		if (n < 0) {
-			if (errno == EINTR && sim_signal)
-				return 0;      /* stopped by a signal while waiting for input */
-			if (errno == EINTR)
-				continue;
-			in->read_errno = errno;
-			return -1;
-		}
-		if (n == 0)
-			in->eof = true;
-		in->end += (size_t)n;
-	}
-}
-
-/* ---- scanning helpers: a slice is [p, e) ---- */
-
-struct slice {
-	const char *p, *e;
-};
-
-static inline bool slice_eq(struct slice s, const char *lit, size_t n)
-{
-	return (size_t)(s.e - s.p) == n && memcmp(s.p, lit, n) == 0;
-}
-
-#define SLICE_EQ(s, lit) slice_eq((s), (lit), sizeof(lit) - 1)
-
-static inline bool is_digit(int c) { return c >= '0' && c <= '9'; }
-static inline bool is_space(int c) { return c == ' ' || c == '\t' || c == '\r'; }
-
-static inline int hex_value(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
-/* Hex digits with an optional 0x; at most 16 digits. */
-static bool parse_hex(struct slice s, uint64_t *out)
-{
-	if (s.e - s.p >= 2 && s.p[0] == '0' && (s.p[1] == 'x' || s.p[1] == 'X'))
-		s.p += 2;
-	if (s.p == s.e || s.e - s.p > 16)
-		return false;
-	uint64_t v = 0;
-	for (const char *c = s.p; c < s.e; c++) {
-		int h = hex_value((unsigned char)*c);
-		if (h < 0)
-			return false;
-		v = v << 4 | (unsigned)h;
-	}
-	*out = v;
-	return true;
-}
-
-enum num_status { NUM_OK, NUM_BAD, NUM_RANGE };
-
-/* Decimal digits into 64 bits: NUM_RANGE past 2^64-1, never wrapped. */
-static enum num_status dec_parse(struct slice s, uint64_t *out)
-{
-	if (s.p == s.e)
-		return NUM_BAD;
-	uint64_t v = 0;
-	bool over = false;
-	for (const char *c = s.p; c < s.e; c++) {
-		if (!is_digit(*c))
-			return NUM_BAD;
-		unsigned d = (unsigned)(*c - '0');
-		if (v > UINT64_MAX / 10 || (v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
-			over = true;
-		else
-			v = v * 10 + d;
-	}
-	if (over)
-		return NUM_RANGE;
-	*out = v;
-	return NUM_OK;
-}
-
-static bool parse_dec(struct slice s, uint64_t *out)
-{
-	return dec_parse(s, out) == NUM_OK;
-}
-
-/* A number that is hex with 0x and decimal otherwise (pfn, trace-cmd):
- * NUM_RANGE when it does not fit in 64 bits. */
-static enum num_status num_parse(struct slice s, uint64_t *out)
-{
-	if (!(s.e - s.p >= 2 && s.p[0] == '0' && (s.p[1] == 'x' || s.p[1] == 'X')))
-		return dec_parse(s, out);
-	s.p += 2;
-	if (s.p == s.e)
-		return NUM_BAD;
-	uint64_t v = 0;
-	unsigned digits = 0;
-	for (const char *c = s.p; c < s.e; c++) {
-		int h = hex_value((unsigned char)*c);
-		if (h < 0)
-			return NUM_BAD;
-		if (digits || h)
-			digits++;
-		v = v << 4 | (unsigned)h;
-	}
-	if (digits > 16)
-		return NUM_RANGE;
-	*out = v;
-	return NUM_OK;
-}
-
-/* A pointer as %p prints it: hashed or raw hex, 0x..., (null), (nil). */
-static bool parse_ptr(struct slice s, uint64_t *out)
-{
-	if (SLICE_EQ(s, "(null)") || SLICE_EQ(s, "(nil)")) {
-		*out = 0;
-		return true;
-	}
-	return parse_hex(s, out);
-}
-
-/*
- * show_gfp_flags() prints the composite names of include/trace/events/
- * mmflags.h first, then the single __GFP_ bits left over. Of the
- * composites in Linux 6.18's gfp_types.h only GFP_KERNEL_ACCOUNT carries
- * __GFP_ACCOUNT, only GFP_DMA / GFP_DMA32 the zone bits, and none
- * __GFP_RECLAIMABLE. trace-cmd may print the mask as a number: Linux's
- * bit values (6.18, unchanged since 4.x) are ___GFP_DMA 0x1, ___GFP_DMA32
- * 0x4, ___GFP_RECLAIMABLE 0x10, ___GFP_ACCOUNT 0x400000. A kmalloc
- * event's accounted=true is computed by the tracepoint from this same
- * mask, so it adds nothing; on kmem_cache_alloc it also reflects the
- * cache's SLAB_ACCOUNT, which does not route a named cache's objects.
- */
-unsigned trace_gfp_parse(const char *str, size_t len)
-{
-	static const struct { const char *name; unsigned gfp; } names[] = {
-		{ "GFP_DMA", GFP_DMA }, { "__GFP_DMA", GFP_DMA },
-		{ "GFP_DMA32", GFP_DMA32 }, { "__GFP_DMA32", GFP_DMA32 },
-		{ "GFP_KERNEL_ACCOUNT", GFP_ACCOUNT }, { "__GFP_ACCOUNT", GFP_ACCOUNT },
-		{ "__GFP_RECLAIMABLE", GFP_RECLAIMABLE },
-	};
-	static const struct { uint64_t bit; unsigned gfp; } bits[] = {
-		{ 0x1, GFP_DMA }, { 0x4, GFP_DMA32 }, { 0x10, GFP_RECLAIMABLE }, { 0x400000, GFP_ACCOUNT },
-	};
-	unsigned gfp = 0;
-	const char *p = str, *e = str + len;
-	while (p < e) {
-		const char *q = memchr(p, '|', (size_t)(e - p));
-		struct slice t = { p, q ? q : e };
-		uint64_t v;
-		if (t.e - t.p > 2 && t.p[0] == '0' && t.p[1] == 'x' && parse_hex(t, &v)) {
-			for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
-				if (v & bits[i].bit)
-					gfp |= bits[i].gfp;
-		} else {
-			for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-				if (slice_eq(t, names[i].name, strlen(names[i].name)))
-					gfp |= names[i].gfp;
-		}
-		p = q ? q + 1 : e;
-	}
-	return gfp;
-}
+#define TRACE_RING      16           /* batches between the threads */
+#define TRACE_INLINE_MAX (256 * 1024) /* plain files up to this are parsed without a thread */
 
 void trace_cache_geometry(uint32_t bytes_req, uint32_t bytes_alloc, uint32_t *size, uint32_t *align)
 {
@@ -557,134 +168,92 @@ void trace_cache_geometry(uint32_t bytes_req, uint32_t bytes_alloc, uint32_t *si
 	*align = 8;
 }
 
-/* ---- Linux gfp bits, for rule 4 ---- */
+/* ---- sources: a text trace or a .kmt file ---- */
 
-/* Bits of include/linux/gfp_types.h, the same from 4.14 to 6.18 up to
- * ZEROTAGS (bit 9 was __GFP_ATOMIC until 6.3, unused since). The
- * config-dependent bits after it have no fixed number: they get bits of
- * their own here and are recognised by name only. */
-enum {
-	TRACE_GFP_DMA = 1u << 0, TRACE_GFP_HIGHMEM = 1u << 1, TRACE_GFP_DMA32 = 1u << 2,
-	TRACE_GFP_MOVABLE = 1u << 3, TRACE_GFP_RECLAIMABLE = 1u << 4, TRACE_GFP_HIGH = 1u << 5,
-	TRACE_GFP_IO = 1u << 6, TRACE_GFP_FS = 1u << 7, TRACE_GFP_ZERO = 1u << 8,
-	TRACE_GFP_BIT9 = 1u << 9, TRACE_GFP_DIRECT_RECLAIM = 1u << 10,
-	TRACE_GFP_KSWAPD_RECLAIM = 1u << 11, TRACE_GFP_WRITE = 1u << 12, TRACE_GFP_NOWARN = 1u << 13,
-	TRACE_GFP_RETRY_MAYFAIL = 1u << 14, TRACE_GFP_NOFAIL = 1u << 15, TRACE_GFP_NORETRY = 1u << 16,
-	TRACE_GFP_MEMALLOC = 1u << 17, TRACE_GFP_COMP = 1u << 18, TRACE_GFP_NOMEMALLOC = 1u << 19,
-	TRACE_GFP_HARDWALL = 1u << 20, TRACE_GFP_THISNODE = 1u << 21, TRACE_GFP_ACCOUNT = 1u << 22,
-	TRACE_GFP_ZEROTAGS = 1u << 23,
-	TRACE_GFP_NUMBERED = (1u << 24) - 1,   /* bits a number in a trace can name */
-	TRACE_GFP_SKIP_ZERO = 1u << 24, TRACE_GFP_SKIP_KASAN = 1u << 25, TRACE_GFP_NOLOCKDEP = 1u << 26,
-	TRACE_GFP_NO_OBJ_EXT = 1u << 27, TRACE_GFP_CMA = 1u << 28,
-	TRACE_GFP_RECLAIM = TRACE_GFP_DIRECT_RECLAIM | TRACE_GFP_KSWAPD_RECLAIM,
-	/* what new_slab() keeps (GFP_RECLAIM_MASK | GFP_CONSTRAINT_MASK, mm/internal.h)
-	 * and allocate_slab() adds (s->allocflags) */
-	TRACE_GFP_SLAB_ALLOWED = TRACE_GFP_RECLAIM | TRACE_GFP_HIGH | TRACE_GFP_IO | TRACE_GFP_FS |
-		TRACE_GFP_NOWARN | TRACE_GFP_RETRY_MAYFAIL | TRACE_GFP_NORETRY | TRACE_GFP_MEMALLOC |
-		TRACE_GFP_NOMEMALLOC | TRACE_GFP_NOLOCKDEP | TRACE_GFP_HARDWALL | TRACE_GFP_THISNODE |
-		TRACE_GFP_COMP | TRACE_GFP_RECLAIMABLE | TRACE_GFP_DMA | TRACE_GFP_DMA32,
-	TRACE_GFP_SLAB_FIRST_TRY = TRACE_GFP_COMP | TRACE_GFP_NOWARN | TRACE_GFP_NORETRY,
+struct trace_source {
+	struct trace_input      in;
+	const char             *path;
+	bool                    kmt;
+	struct trace_text       text;
+	struct trace_kmt_reader reader;
+	struct trace_strtab     tab;
 };
 
-/* Names as show_gfp_flags() prints them (include/trace/events/mmflags.h),
- * composites with Linux 6.18's definitions (gfp_types.h). */
-static const struct {
-	const char *name;
-	uint32_t bits;
-} trace_gfp_names[] = {
-#define USER_ (TRACE_GFP_RECLAIM | TRACE_GFP_IO | TRACE_GFP_FS | TRACE_GFP_HARDWALL)
-#define HIGHUSER_MOVABLE_ (USER_ | TRACE_GFP_HIGHMEM | TRACE_GFP_MOVABLE | TRACE_GFP_SKIP_KASAN)
-#define TRANSHUGE_LIGHT_ ((HIGHUSER_MOVABLE_ | TRACE_GFP_COMP | TRACE_GFP_NOMEMALLOC | \
-			   TRACE_GFP_NOWARN) & ~TRACE_GFP_RECLAIM)
-	{ "GFP_TRANSHUGE", TRANSHUGE_LIGHT_ | TRACE_GFP_DIRECT_RECLAIM },
-	{ "GFP_TRANSHUGE_LIGHT", TRANSHUGE_LIGHT_ },
-	{ "GFP_HIGHUSER_MOVABLE", HIGHUSER_MOVABLE_ },
-	{ "GFP_HIGHUSER", USER_ | TRACE_GFP_HIGHMEM },
-	{ "GFP_USER", USER_ },
-	{ "GFP_KERNEL_ACCOUNT", TRACE_GFP_RECLAIM | TRACE_GFP_IO | TRACE_GFP_FS | TRACE_GFP_ACCOUNT },
-	{ "GFP_KERNEL", TRACE_GFP_RECLAIM | TRACE_GFP_IO | TRACE_GFP_FS },
-	{ "GFP_NOFS", TRACE_GFP_RECLAIM | TRACE_GFP_IO },
-	{ "GFP_ATOMIC", TRACE_GFP_HIGH | TRACE_GFP_KSWAPD_RECLAIM },
-	{ "GFP_NOIO", TRACE_GFP_RECLAIM },
-	{ "GFP_NOWAIT", TRACE_GFP_KSWAPD_RECLAIM | TRACE_GFP_NOWARN },
-	{ "GFP_DMA", TRACE_GFP_DMA },
-	{ "GFP_DMA32", TRACE_GFP_DMA32 },
-#undef TRANSHUGE_LIGHT_
-#undef HIGHUSER_MOVABLE_
-#undef USER_
-	{ "__GFP_DMA", TRACE_GFP_DMA }, { "__GFP_HIGHMEM", TRACE_GFP_HIGHMEM },
-	{ "__GFP_DMA32", TRACE_GFP_DMA32 }, { "__GFP_MOVABLE", TRACE_GFP_MOVABLE },
-	{ "__GFP_RECLAIMABLE", TRACE_GFP_RECLAIMABLE }, { "__GFP_HIGH", TRACE_GFP_HIGH },
-	{ "__GFP_IO", TRACE_GFP_IO }, { "__GFP_FS", TRACE_GFP_FS }, { "__GFP_ZERO", TRACE_GFP_ZERO },
-	{ "__GFP_DIRECT_RECLAIM", TRACE_GFP_DIRECT_RECLAIM },
-	{ "__GFP_KSWAPD_RECLAIM", TRACE_GFP_KSWAPD_RECLAIM }, { "__GFP_RECLAIM", TRACE_GFP_RECLAIM },
-	{ "__GFP_WRITE", TRACE_GFP_WRITE }, { "__GFP_NOWARN", TRACE_GFP_NOWARN },
-	{ "__GFP_RETRY_MAYFAIL", TRACE_GFP_RETRY_MAYFAIL }, { "__GFP_NOFAIL", TRACE_GFP_NOFAIL },
-	{ "__GFP_NORETRY", TRACE_GFP_NORETRY }, { "__GFP_MEMALLOC", TRACE_GFP_MEMALLOC },
-	{ "__GFP_COMP", TRACE_GFP_COMP }, { "__GFP_NOMEMALLOC", TRACE_GFP_NOMEMALLOC },
-	{ "__GFP_HARDWALL", TRACE_GFP_HARDWALL }, { "__GFP_THISNODE", TRACE_GFP_THISNODE },
-	{ "__GFP_ACCOUNT", TRACE_GFP_ACCOUNT }, { "__GFP_ZEROTAGS", TRACE_GFP_ZEROTAGS },
-	{ "__GFP_SKIP_ZERO", TRACE_GFP_SKIP_ZERO }, { "__GFP_SKIP_KASAN", TRACE_GFP_SKIP_KASAN },
-	{ "__GFP_NOLOCKDEP", TRACE_GFP_NOLOCKDEP }, { "__GFP_NO_OBJ_EXT", TRACE_GFP_NO_OBJ_EXT },
-	{ "__GFP_CMA", TRACE_GFP_CMA },
-};
-
-uint32_t trace_gfp_bits(const char *str, size_t len, bool *unknown)
+/* Open path as text or .kmt (by its first bytes). -1 with err. */
+static int source_open(struct trace_source *src, const char *path, bool lenient, bool page_events,
+		       char *err, size_t errlen)
 {
-	uint32_t bits = 0;
-	const char *p = str, *e = str + len;
-	*unknown = false;
-	while (p < e) {
-		const char *q = memchr(p, '|', (size_t)(e - p));
-		struct slice t = { p, q ? q : e };
-		size_t i;
-		for (i = 0; i < ARRAY_SIZE(trace_gfp_names); i++)
-			if (slice_eq(t, trace_gfp_names[i].name, strlen(trace_gfp_names[i].name)))
-				break;
-		uint64_t v;
-		if (i < ARRAY_SIZE(trace_gfp_names))
-			bits |= trace_gfp_names[i].bits;
-		else if (SLICE_EQ(t, "0") || SLICE_EQ(t, "none"))
-			;
-		else if (num_parse(t, &v) == NUM_OK && !(v & ~(uint64_t)TRACE_GFP_NUMBERED))
-			bits |= (uint32_t)v;
-		else
-			*unknown = true;
-		p = q ? q + 1 : e;
+	memset(src, 0, sizeof(*src));
+	src->path = path;
+	trace_strtab_init(&src->tab);
+	if (trace_input_open(&src->in, path, err, errlen) != 0)
+		return -1;
+	const unsigned char *head;
+	ssize_t n = trace_input_peek(&src->in, TRACE_KMT_MAGIC_LEN, &head);
+	if (n > 0 && trace_kmt_magic(head, (size_t)n)) {
+		src->kmt = true;
+		if (trace_kmt_reader_open(&src->reader, &src->in, path, &src->tab) != 0) {
+			char xzerr[512];
+			snprintf(err, errlen, "%s", src->reader.err);
+			if (trace_input_close(&src->in, true, path, xzerr, sizeof(xzerr)) != 0)
+				snprintf(err, errlen, "%s", xzerr);
+			trace_kmt_reader_close(&src->reader);
+			trace_strtab_fini(&src->tab);
+			return -1;
+		}
+	} else {
+		/* a read error here is met again, and reported, by the first line */
+		trace_text_init(&src->text, &src->in, path, lenient, page_events, &src->tab);
 	}
-	return bits;
+	return 0;
 }
 
-bool trace_gfp_is_slab_page(uint32_t bits, bool unknown)
+static inline int source_next(struct trace_source *src, struct trace_item *it)
 {
-	return !unknown && !(bits & ~(uint32_t)TRACE_GFP_SLAB_ALLOWED) &&
-	       (bits & TRACE_GFP_SLAB_FIRST_TRY) == TRACE_GFP_SLAB_FIRST_TRY;
+	return src->kmt ? trace_kmt_next(&src->reader, it) : trace_text_next(&src->text, it);
 }
 
-/* ---- the replay state ---- */
+static const char *source_error(const struct trace_source *src)
+{
+	return src->kmt ? src->reader.err : src->text.err;
+}
 
-enum trace_fmt { FMT_UNKNOWN, FMT_FTRACE, FMT_TRACECMD, FMT_PERF, FMT_MTRACE };
+static const struct trace_source_stats *source_stats(const struct trace_source *src)
+{
+	return src->kmt ? &src->reader.st : &src->text.st;
+}
 
-enum trace_ev {
-	TEV_KMALLOC, TEV_CACHE_ALLOC, TEV_KFREE, TEV_PAGE_ALLOC, TEV_PAGE_FREE, TEV_PAGE_FREE_BATCHED,
-};
+/* Close the input (drain: check an unfinished decompressor); the strings
+ * and counts stay until source_fini. */
+static int source_close(struct trace_source *src, bool drain, char *err, size_t errlen)
+{
+	int rc = trace_input_close(&src->in, drain, src->path, err, errlen);
+	if (src->kmt)
+		trace_kmt_reader_close(&src->reader);
+	return rc;
+}
 
-static const struct {
-	const char *name;
-	unsigned char len, kind;
-} trace_events[] = {
-	{ "kmalloc", 7, TEV_KMALLOC },
-	{ "kmalloc_node", 12, TEV_KMALLOC },
-	{ "kmem_cache_alloc", 16, TEV_CACHE_ALLOC },
-	{ "kmem_cache_alloc_node", 21, TEV_CACHE_ALLOC },
-	{ "kfree", 5, TEV_KFREE },
-	{ "kmem_cache_free", 15, TEV_KFREE },
-	{ "mm_page_alloc", 13, TEV_PAGE_ALLOC },
-	{ "mm_page_free", 12, TEV_PAGE_FREE },
-	{ "mm_page_free_batched", 20, TEV_PAGE_FREE_BATCHED },
-};
+static void source_fini(struct trace_source *src)
+{
+	trace_strtab_fini(&src->tab);
+}
 
-/* Named caches seen so far: name -> sim cache id, or -1 if refused.
+/* "no kmem events" when a source ended having recognised none. */
+static int source_no_events(const struct trace_source_stats *st, const char *path, char *err, size_t errlen)
+{
+	if (st->recognised)
+		return 0;
+	int n = snprintf(err, errlen, "%s: no kmem events recognised; formats read: ftrace, "
+			 "trace-cmd, perf script, glibc mtrace", path);
+	if (st->malformed && n > 0 && (size_t)n < errlen)
+		snprintf(err + n, errlen - (size_t)n, " (line %llu: %s)",
+			 (unsigned long long)st->first_bad, st->first_why);
+	return -1;
+}
+
+/* ---- the feed: the parser side ---- */
+
+/* Named caches seen so far: name -> local cache id (1..TRACE_CACHES).
  * Open addressing on an FNV-1a hash; never more than half full. */
 struct cachemap_entry {
 	char *name;
@@ -703,12 +272,12 @@ enum trace_own {
 
 enum { CAND_SLAB = 1, CAND_LARGE = 2 };   /* what a waiting page may turn out to be */
 
-/* One parsed kmem record on its way to the engine (40 bytes). */
+/* One kmem record on its way to the engine (40 bytes). */
 struct trace_rec {
 	uint64_t time_ns, key;
 	uint32_t size;       /* bytes_req, or order */
 	uint32_t gfp;        /* engine gfp (zone modifiers) */
-	int32_t  cache;
+	int32_t  cache;      /* local cache id, 0 = kmalloc */
 	uint16_t cpu;
 	uint8_t  kind;       /* enum event_kind */
 	uint8_t  own;        /* enum trace_own */
@@ -726,26 +295,121 @@ struct trace_cpu_wait {
 	uint32_t last_req, last_alloc;
 };
 
-struct trace_replay_state {
-	struct sim          *s;
-	struct trace_stats  *ts;
-	enum trace_fmt       fmt;
-	bool                 have_t0;
-	uint64_t             t0;          /* ns of the first event */
-	bool                 mtrace_realloc;  /* saw "<", expecting ">" */
-	uint64_t             recognised;  /* kmem records read, whatever became of them */
-	/* rule 4: set aside the traced allocator's own (not --replay-own-slab) */
-	bool                 classify;
-	struct trace_rec    *hold;        /* ring of TRACE_HOLD_MAX records */
-	uint64_t             hold_head, hold_tail;   /* held: sequence numbers [head, tail) */
-	struct trace_cpu_wait *wait;      /* per CPU, nwait of them */
-	unsigned             nwait;
-	struct objtab        own_pages;   /* set-aside pfn -> flags OWN_SLAB_PAGE / OWN_LARGE_PAGE */
-	struct objtab        own_objs;    /* set-aside metadata pointers */
-	unsigned             ncachemap;
-	struct cachemap_entry cachemap[CACHEMAP_SIZE];
-	char                 why[160];    /* reason of the last malformed line */
+/* What a trace string means, worked out on its first use. */
+struct trace_str_memo {
+	bool     done;
+	bool     unknown;      /* a gfp name that is not Linux 6.18's */
+	uint32_t gfp;          /* engine gfp bits (trace_gfp_parse) */
+	uint32_t bits;         /* Linux gfp bits (trace_gfp_bits) */
+	int32_t  cache;        /* local cache id of it as a name; -1 = not looked up */
 };
+
+/* The batches between the threads. A side that must wait sleeps until
+ * the other has done a stretch of work (the parser until the ring is half
+ * empty, the engine until TRACE_RING / 4 batches are ready or the parser
+ * is done), so that on a busy machine the threads wake each other once
+ * per several batches, not once per batch. */
+struct trace_ring {
+	pthread_mutex_t    mu;
+	pthread_cond_t     to_engine, to_parser;
+	uint64_t           head, tail;   /* handed-over batches are slot[head..tail) mod TRACE_RING */
+	bool               done;         /* the parser has finished */
+	bool               stop;         /* the engine asks the parser to stop */
+	bool               engine_waits, parser_waits;
+	struct trace_batch slot[TRACE_RING];
+};
+
+struct trace_feed {
+	/* read by both threads only before the parser starts or after it is joined */
+	struct trace_source  src;
+	bool                 classify;     /* rule 4 (not --replay-own-slab) */
+	bool                 page_events;
+	bool                 threaded;
+	pthread_t            thread;
+	int                  stop_pipe[2];
+	struct trace_ring    ring;
+	bool                 engine_holds; /* the engine has slot[head] */
+	/* the parser's */
+	struct trace_batch  *fill;         /* the batch being filled */
+	bool                 stopping;     /* the engine stopped: produce nothing more */
+	bool                 finished;     /* source ended and closed */
+	int                  rc;           /* 0, or 2 with err */
+	char                 err[512];
+	struct trace_stats   ts;           /* counts of this side */
+	bool                 have_t0;
+	uint64_t             t0;           /* ns of the first event */
+	struct trace_str_memo *memo;       /* by string id */
+	uint32_t             nmemo;
+	struct trace_rec    *hold;         /* ring of TRACE_HOLD_MAX records */
+	uint64_t             hold_head, hold_tail;   /* held: sequence numbers [head, tail) */
+	struct trace_cpu_wait *wait;       /* per CPU, nwait of them */
+	unsigned             nwait;
+	struct objtab        own_pages;    /* set-aside pfn -> flags OWN_SLAB_PAGE / OWN_LARGE_PAGE */
+	struct objtab        own_objs;     /* set-aside metadata pointers */
+	unsigned             ncaches;
+	struct cachemap_entry cachemap[CACHEMAP_SIZE];
+	char                *cache_name[TRACE_CACHES + 1];     /* by local id */
+	uint64_t             cache_lookups[TRACE_CACHES + 1];  /* allocations that named it */
+	uint64_t             cache_full;   /* lookups refused: too many names */
+};
+
+/* ---- handing batches over ---- */
+
+/* Hand the full batch to the engine and take the next free one; false
+ * when the engine has stopped. (Threaded only.) */
+static bool feed_publish(struct trace_feed *f)
+{
+	struct trace_ring *r = &f->ring;
+	pthread_mutex_lock(&r->mu);
+	r->tail++;
+	if (r->engine_waits && r->tail - r->head >= TRACE_RING / 4)
+		pthread_cond_signal(&r->to_engine);
+	if (r->tail - r->head == TRACE_RING) {
+		r->parser_waits = true;
+		while (r->tail - r->head > TRACE_RING / 2 && !r->stop)
+			pthread_cond_wait(&r->to_parser, &r->mu);
+		r->parser_waits = false;
+	}
+	bool go = !r->stop;
+	pthread_mutex_unlock(&r->mu);
+	f->fill = &r->slot[r->tail % TRACE_RING];
+	f->fill->n = 0;
+	if (!f->fill->ev)   /* first use: a short trace needs few */
+		f->fill->ev = xmalloc(TRACE_BATCH * sizeof(struct event));
+	return go;
+}
+
+static void feed_batch_full(struct trace_feed *f)
+{
+	struct trace_batch *b = f->fill;
+	if (!f->threaded) {   /* one batch, made larger: an item can release thousands */
+		b->cap *= 2;
+		b->ev = xrealloc(b->ev, b->cap * sizeof(*b->ev));
+	} else if (!feed_publish(f)) {
+		f->stopping = true;
+	}
+}
+
+static inline void feed_emit(struct trace_feed *f, const struct event *ev)
+{
+	if (__builtin_expect(f->fill->n == f->fill->cap, 0)) {
+		feed_batch_full(f);
+		if (f->stopping)
+			return;
+	}
+	f->fill->ev[f->fill->n++] = *ev;
+}
+
+static void trace_emit(struct trace_feed *f, const struct trace_rec *r)
+{
+	struct event ev = {
+		.time_ns = r->time_ns, .key = r->key, .size = r->size, .cache = r->cache,
+		.cpu = r->cpu, .kind = r->kind, .gfp = r->gfp,
+	};
+	feed_emit(f, &ev);
+}
+
+/* ---- caches ---- */
 
 static uint32_t fnv1a(const char *p, size_t n)
 {
@@ -755,72 +419,75 @@ static uint32_t fnv1a(const char *p, size_t n)
 	return h;
 }
 
-/* Sim cache id for a named cache, creating it on first sight; -1 if the
- * back end refused it. */
-static int trace_cache_lookup(struct trace_replay_state *st, const char *name, size_t n,
+/* Local cache id of a named cache, made on first sight (its marker goes
+ * to the engine now, before any event after it); 0 if there are too many. */
+static int trace_cache_lookup(struct trace_feed *f, const char *name, size_t n,
 			      uint32_t bytes_req, uint32_t bytes_alloc)
 {
 	uint32_t i = fnv1a(name, n) & (CACHEMAP_SIZE - 1);
-	while (st->cachemap[i].name) {
-		if (strlen(st->cachemap[i].name) == n && memcmp(st->cachemap[i].name, name, n) == 0)
-			return st->cachemap[i].id;
+	while (f->cachemap[i].name) {
+		if (strlen(f->cachemap[i].name) == n && memcmp(f->cachemap[i].name, name, n) == 0) {
+			f->cache_lookups[f->cachemap[i].id]++;
+			return f->cachemap[i].id;
+		}
 		i = (i + 1) & (CACHEMAP_SIZE - 1);
 	}
-	if (st->ncachemap >= CACHEMAP_SIZE / 2)
-		return -1;
+	if (f->ncaches >= TRACE_CACHES) {
+		f->cache_full++;
+		return 0;
+	}
 	char *copy = xmalloc(n + 1);
 	memcpy(copy, name, n);
 	copy[n] = '\0';
+	int id = (int)++f->ncaches;
+	f->cachemap[i] = (struct cachemap_entry){ copy, id };
+	f->cache_name[id] = copy;
+	f->cache_lookups[id] = 1;
 	uint32_t size, align;
 	trace_cache_geometry(bytes_req, bytes_alloc, &size, &align);
-	st->cachemap[i].name = copy;
-	/* name= is already the kernel's merged cache (its /proc/slabinfo row):
-	 * the back end must not merge it again */
-	st->cachemap[i].id = sim_cache_create(st->s, copy, size, align, CACHE_NO_MERGE);
-	st->ncachemap++;
-	return st->cachemap[i].id;
+	struct event mark = { .kind = TRACE_EV_CACHE, .cache = id, .size = size, .gfp = align };
+	feed_emit(f, &mark);
+	return id;
 }
 
-static int malformed(struct trace_replay_state *st, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int malformed(struct trace_replay_state *st, const char *fmt, ...)
+/* What string id means (computed on first use). */
+static struct trace_str_memo *feed_memo(struct trace_feed *f, uint32_t id)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(st->why, sizeof(st->why), fmt, ap);
-	va_end(ap);
-	return -1;
+	if (id >= f->nmemo) {
+		uint32_t n = MAX(id + 1, f->nmemo * 2);
+		f->memo = xrealloc(f->memo, n * sizeof(*f->memo));
+		memset(f->memo + f->nmemo, 0, (n - f->nmemo) * sizeof(*f->memo));
+		f->nmemo = n;
+	}
+	struct trace_str_memo *m = &f->memo[id];
+	if (!m->done) {
+		size_t n;
+		const char *s = trace_strtab_get(&f->src.tab, id, &n);
+		m->done = true;
+		m->gfp = trace_gfp_parse(s, n);
+		m->bits = trace_gfp_bits(s, n, &m->unknown);
+		m->cache = -1;
+	}
+	return m;
 }
-
-static void trace_emit(struct trace_replay_state *st, const struct trace_rec *r)
-{
-	struct event ev = {
-		.time_ns = r->time_ns, .key = r->key, .size = r->size, .cache = r->cache,
-		.cpu = r->cpu, .kind = r->kind, .gfp = r->gfp,
-	};
-	sim_event(st->s, &ev);
-	st->ts->events++;
-}
-
 /* ---- rule 4: holding, deciding and setting aside ---- */
 
 /* Hand a decided record on: set aside and counted (4), or to the engine. */
-static void trace_release(struct trace_replay_state *st, const struct trace_rec *r)
+static void trace_release(struct trace_feed *f, const struct trace_rec *r)
 {
-	struct trace_stats *ts = st->ts;
+	struct trace_stats *ts = &f->ts;
 	struct obj o;
-	if (st->classify && r->own == OWN_DUP) {
+	if (f->classify && r->own == OWN_DUP) {
 		ts->own_dup_kmallocs++;
 		return;
 	}
-	if (st->classify && r->key != 0) {
+	if (f->classify && r->key != 0) {
 		switch (r->kind) {
 		case EV_PAGE_ALLOC:
 			if (r->own == OWN_SLAB_PAGE || r->own == OWN_LARGE_PAGE) {
-				struct obj *p = objtab_lookup(&st->own_pages, r->key);
+				struct obj *p = objtab_lookup(&f->own_pages, r->key);
 				if (!p)
-					p = objtab_insert(&st->own_pages, r->key);
+					p = objtab_insert(&f->own_pages, r->key);
 				p->flags = r->own;
 				if (r->own == OWN_SLAB_PAGE)
 					ts->own_slab_pages++;
@@ -828,10 +495,11 @@ static void trace_release(struct trace_replay_state *st, const struct trace_rec 
 					ts->own_large_pages++;
 				return;
 			}
-			objtab_remove(&st->own_pages, r->key, NULL);   /* its free was lost */
+			if (f->own_pages.count)
+				objtab_remove(&f->own_pages, r->key, NULL);   /* its free was lost */
 			break;
 		case EV_PAGE_FREE:
-			if (objtab_remove(&st->own_pages, r->key, &o)) {
+			if (f->own_pages.count && objtab_remove(&f->own_pages, r->key, &o)) {
 				if (o.flags == OWN_SLAB_PAGE)
 					ts->own_slab_page_frees++;
 				else
@@ -841,61 +509,62 @@ static void trace_release(struct trace_replay_state *st, const struct trace_rec 
 			break;
 		case EV_ALLOC:
 			if (r->own == OWN_META) {
-				if (!objtab_lookup(&st->own_objs, r->key))
-					objtab_insert(&st->own_objs, r->key);
+				if (!objtab_lookup(&f->own_objs, r->key))
+					objtab_insert(&f->own_objs, r->key);
 				ts->own_meta_allocs++;
 				return;
 			}
-			objtab_remove(&st->own_objs, r->key, NULL);    /* its free was lost */
+			if (f->own_objs.count)
+				objtab_remove(&f->own_objs, r->key, NULL);    /* its free was lost */
 			break;
 		default:   /* EV_FREE */
-			if (objtab_remove(&st->own_objs, r->key, NULL) || r->own == OWN_META) {
+			if ((f->own_objs.count && objtab_remove(&f->own_objs, r->key, NULL)) || r->own == OWN_META) {
 				ts->own_meta_frees++;
 				return;
 			}
 			break;
 		}
-	} else if (st->classify && r->own == OWN_META) {   /* a failed metadata allocation */
+	} else if (f->classify && r->own == OWN_META) {   /* a failed metadata allocation */
 		ts->own_meta_allocs += r->kind == EV_ALLOC;
 		ts->own_meta_frees += r->kind == EV_FREE;
 		return;
 	}
-	trace_emit(st, r);
+	trace_emit(f, r);
 }
 
-static struct trace_rec *trace_hold_at(struct trace_replay_state *st, uint64_t seq)
+static struct trace_rec *trace_hold_at(struct trace_feed *f, uint64_t seq)
 {
-	return &st->hold[seq & (TRACE_HOLD_MAX - 1)];
+	return &f->hold[seq & (TRACE_HOLD_MAX - 1)];
 }
 
 /* Release held records from the oldest while they are decided. */
-static void trace_hold_drain(struct trace_replay_state *st)
+static void trace_hold_drain(struct trace_feed *f)
 {
-	while (st->hold_head != st->hold_tail) {
-		struct trace_rec *r = trace_hold_at(st, st->hold_head);
+	while (f->hold_head != f->hold_tail) {
+		struct trace_rec *r = trace_hold_at(f, f->hold_head);
 		if (r->own == OWN_WAIT)
 			break;
-		trace_release(st, r);
-		st->hold_head++;
+		trace_release(f, r);
+		f->hold_head++;
 	}
 }
 
 /* Every page waiting on w is replayed (no allocation followed it). */
-static void trace_wait_replay(struct trace_replay_state *st, struct trace_cpu_wait *w)
+static void trace_wait_replay(struct trace_feed *f, struct trace_cpu_wait *w)
 {
 	for (unsigned i = 0; i < w->n; i++)
-		trace_hold_at(st, w->seq[i])->own = OWN_NO;
+		trace_hold_at(f, w->seq[i])->own = OWN_NO;
 	w->n = 0;
 }
 
 /* The next kmem record r of a CPU decides its waiting pages (4a, 4b).
  * large_alloc: r's bytes_alloc when r is a kmalloc above 8 KiB, else 0. */
-static void trace_wait_decide(struct trace_replay_state *st, struct trace_cpu_wait *w,
+static void trace_wait_decide(struct trace_feed *f, struct trace_cpu_wait *w,
 			      const struct trace_rec *r, uint64_t large_alloc)
 {
 	if (r->kind == EV_ALLOC && r->key != 0) {
 		for (unsigned i = 0; i < w->n; i++) {
-			struct trace_rec *p = trace_hold_at(st, w->seq[i]);
+			struct trace_rec *p = trace_hold_at(f, w->seq[i]);
 			if (i + 1 == w->n && (p->cand & CAND_LARGE) && large_alloc == (uint64_t)PAGE_SIZE << p->size)
 				p->own = OWN_LARGE_PAGE;
 			else
@@ -906,7 +575,7 @@ static void trace_wait_decide(struct trace_replay_state *st, struct trace_cpu_wa
 		/* a chain of new-slab pages: only signature pages stay in it */
 		unsigned k = 0;
 		for (unsigned i = 0; i < w->n; i++) {
-			struct trace_rec *p = trace_hold_at(st, w->seq[i]);
+			struct trace_rec *p = trace_hold_at(f, w->seq[i]);
 			if (p->cand & CAND_SLAB)
 				w->seq[k++] = w->seq[i];
 			else
@@ -914,35 +583,35 @@ static void trace_wait_decide(struct trace_replay_state *st, struct trace_cpu_wa
 		}
 		w->n = k;
 		if (w->n == TRACE_CHAIN_MAX) {
-			trace_hold_at(st, w->seq[0])->own = OWN_NO;
+			trace_hold_at(f, w->seq[0])->own = OWN_NO;
 			memmove(w->seq, w->seq + 1, (TRACE_CHAIN_MAX - 1) * sizeof(w->seq[0]));
 			w->n--;
 		}
 	} else {
-		trace_wait_replay(st, w);
+		trace_wait_replay(f, w);
 	}
 }
 
 /* Take one parsed record (file order): decide what waited on its CPU, then
  * hold it (it waits itself, or older records wait) or release it.
  * kmalloc: r is a kmalloc event, of bytes_alloc (0 if not printed). */
-static void trace_submit(struct trace_replay_state *st, struct trace_rec *r, bool kmalloc,
+static void trace_submit(struct trace_feed *f, struct trace_rec *r, bool kmalloc,
 			 uint32_t bytes_alloc)
 {
-	if (!st->classify) {
-		trace_emit(st, r);
+	if (!f->classify) {
+		trace_emit(f, r);
 		return;
 	}
-	if (r->cpu >= st->nwait) {
+	if (r->cpu >= f->nwait) {
 		unsigned n = (unsigned)r->cpu + 1;
-		st->wait = xrealloc(st->wait, n * sizeof(*st->wait));
-		memset(st->wait + st->nwait, 0, (n - st->nwait) * sizeof(*st->wait));
-		st->nwait = n;
+		f->wait = xrealloc(f->wait, n * sizeof(*f->wait));
+		memset(f->wait + f->nwait, 0, (n - f->nwait) * sizeof(*f->wait));
+		f->nwait = n;
 	}
-	struct trace_cpu_wait *w = &st->wait[r->cpu];
+	struct trace_cpu_wait *w = &f->wait[r->cpu];
 	bool large = kmalloc && r->key != 0 && r->size > TRACE_KMALLOC_MAX_CACHE;
 	if (w->n)
-		trace_wait_decide(st, w, r, large ? bytes_alloc : 0);
+		trace_wait_decide(f, w, r, large ? bytes_alloc : 0);
 	if (large && w->last_kmalloc && w->last_key == r->key && w->last_req == r->size &&
 	    w->last_alloc == bytes_alloc)
 		r->own = OWN_DUP;
@@ -950,641 +619,432 @@ static void trace_submit(struct trace_replay_state *st, struct trace_rec *r, boo
 	w->last_key = r->key;
 	w->last_req = r->size;
 	w->last_alloc = bytes_alloc;
-	if (!r->cand && st->hold_head == st->hold_tail) {
-		trace_release(st, r);
+	if (!r->cand && f->hold_head == f->hold_tail) {
+		trace_release(f, r);
 		return;
 	}
-	if (!st->hold)
-		st->hold = xmalloc(TRACE_HOLD_MAX * sizeof(*st->hold));
-	while (st->hold_tail - st->hold_head == TRACE_HOLD_MAX) {
+	if (!f->hold)
+		f->hold = xmalloc(TRACE_HOLD_MAX * sizeof(*f->hold));
+	while (f->hold_tail - f->hold_head == TRACE_HOLD_MAX) {
 		/* full: the oldest is a page still waiting; it is replayed */
-		uint16_t cpu = trace_hold_at(st, st->hold_head)->cpu;
-		trace_wait_replay(st, &st->wait[cpu]);
-		trace_hold_drain(st);
+		uint16_t cpu = trace_hold_at(f, f->hold_head)->cpu;
+		trace_wait_replay(f, &f->wait[cpu]);
+		trace_hold_drain(f);
 	}
 	if (r->cand) {
 		r->own = OWN_WAIT;
-		w->seq[w->n++] = st->hold_tail;
+		w->seq[w->n++] = f->hold_tail;
 	}
-	*trace_hold_at(st, st->hold_tail++) = *r;
-	trace_hold_drain(st);
+	*trace_hold_at(f, f->hold_tail++) = *r;
+	trace_hold_drain(f);
 }
 
 /* End of input (or of the replay): what still waits is replayed. */
-static void trace_hold_flush(struct trace_replay_state *st)
+static void trace_hold_flush(struct trace_feed *f)
 {
-	for (unsigned c = 0; c < st->nwait; c++)
-		trace_wait_replay(st, &st->wait[c]);
-	trace_hold_drain(st);
+	for (unsigned c = 0; c < f->nwait; c++)
+		trace_wait_replay(f, &f->wait[c]);
+	trace_hold_drain(f);
 }
 
-/* At most 40 printable bytes of s, for messages. */
-static int show_len(struct slice s)
+
+/* ---- items to records (3, 4) ---- */
+
+/* Local cache id of a cache allocation (0: kmalloc, too many names). */
+static int feed_item_cache(struct trace_feed *f, const struct trace_item *it)
 {
-	int n = 0;
-	while (s.p + n < s.e && n < 40 && (unsigned char)s.p[n] >= ' ' && (unsigned char)s.p[n] < 0x7f)
-		n++;
-	return n;
+	if (!it->name) {   /* old traces: no name= */
+		char gen[48];
+		int n = snprintf(gen, sizeof(gen), "cache-%u-%u", it->size, it->alloc);
+		return trace_cache_lookup(f, gen, (size_t)n, it->size, it->alloc);
+	}
+	struct trace_str_memo *m = feed_memo(f, it->name);
+	if (m->cache < 0) {
+		size_t n;
+		const char *name = trace_strtab_get(&f->src.tab, it->name, &n);
+		m->cache = trace_cache_lookup(f, name, n, it->size, it->alloc);
+	} else if (m->cache > 0) {
+		f->cache_lookups[m->cache]++;
+	} else {
+		f->cache_full++;
+	}
+	return m->cache;
 }
 
-/* ---- ftrace, trace-cmd and perf script ---- */
-
-struct kmem_fields {
-	struct slice ptr, bytes_req, bytes_alloc, gfp, name, page, pfn, order;
-	struct slice site;     /* call_site (empty when absent) */
-	bool has_ptr, has_req, has_alloc, has_gfp, has_name, has_page, has_pfn, has_order;
-};
-
-/* Split "key=value key=value ..." into the fields we use. */
-static int kmem_fields_parse(struct trace_replay_state *st, const char *p, const char *e,
-			     struct kmem_fields *f)
+static void feed_item(struct trace_feed *f, const struct trace_item *it)
 {
-	memset(f, 0, sizeof(*f));
-	bool after_call_site = false;
-	while (p < e) {
-		while (p < e && is_space(*p))
-			p++;
-		if (p == e)
-			break;
-		const char *tok = p, *eq = NULL, *eq2 = NULL;
-		for (; p < e && !is_space(*p); p++)
-			if (*p == '=') {
-				if (!eq)
-					eq = p;
-				else if (!eq2)
-					eq2 = p;
-			}
-		if (!eq || eq == tok) {
-			/* %pS of module code: "func+0x1/0x2 [module]" */
-			if (after_call_site && *tok == '[' && p[-1] == ']') {
-				after_call_site = false;
-				continue;
-			}
-			return malformed(st, "expected key=value, got '%.*s'",
-					 show_len((struct slice){ tok, p }), tok);
+	bool page = it->kind == TI_PAGE_ALLOC || it->kind == TI_PAGE_FREE ||
+		    (it->kind == TI_TIME && (it->flags & TI_PAGE));
+	if (page && !f->page_events) {   /* a .kmt with --no-page-events (text gives none) */
+		f->ts.other += it->kind != TI_TIME;
+		return;
+	}
+	struct trace_rec r = { .own = OWN_NO, .key = it->key };
+	if (it->kind != TI_MT_ALLOC && it->kind != TI_MT_FREE) {
+		if (!f->have_t0) {
+			f->have_t0 = true;
+			f->t0 = it->ns;
 		}
-		struct slice key = { tok, eq }, val = { eq + 1, p };
-		/* trace-cmd's kmem plugin can drop the blank: "bytes_req=56bytes_alloc=64" */
-		if (eq2) {
-			const char *k2 = eq2;
-			while (k2 > val.p && ((k2[-1] >= 'a' && k2[-1] <= 'z') || k2[-1] == '_'))
-				k2--;
-			if (k2 > val.p && k2 < eq2 && is_digit(k2[-1])) {
-				val.e = k2;
-				p = k2;
-			}
-		}
-		after_call_site = false;
-		switch (key.e - key.p) {
-		case 3:
-			if (SLICE_EQ(key, "ptr")) { f->ptr = val; f->has_ptr = true; }
-			else if (SLICE_EQ(key, "pfn")) { f->pfn = val; f->has_pfn = true; }
-			break;
-		case 4:
-			if (SLICE_EQ(key, "name")) { f->name = val; f->has_name = true; }
-			else if (SLICE_EQ(key, "page")) { f->page = val; f->has_page = true; }
-			break;
-		case 5:
-			if (SLICE_EQ(key, "order")) { f->order = val; f->has_order = true; }
-			break;
-		case 9:
-			if (SLICE_EQ(key, "bytes_req")) { f->bytes_req = val; f->has_req = true; }
-			else if (SLICE_EQ(key, "call_site")) { f->site = val; after_call_site = true; }
-			else if (SLICE_EQ(key, "gfp_flags")) { f->gfp = val; f->has_gfp = true; }
-			break;
-		case 11:
-			if (SLICE_EQ(key, "bytes_alloc")) { f->bytes_alloc = val; f->has_alloc = true; }
-			break;
-		default:
-			break;
-		}
+		r.time_ns = it->ns > f->t0 ? it->ns - f->t0 : 0;
+		r.cpu = it->cpu;
 	}
-	return 0;
-}
-
-/* A numeric field, read in 64 bits and refused (with its value) above max. */
-static int need_num(struct trace_replay_state *st, bool has, struct slice v, const char *key,
-		    uint64_t max, uint64_t *out)
-{
-	if (!has)
-		return malformed(st, "missing %s=", key);
-	enum num_status ns = num_parse(v, out);
-	if (ns == NUM_BAD)
-		return malformed(st, "%s is not a number: '%.*s'", key, show_len(v), v.p);
-	if (ns == NUM_RANGE || *out > max)
-		return malformed(st, "%s too large (max %llu): '%.*s'", key, (unsigned long long)max,
-				 show_len(v), v.p);
-	return 0;
-}
-
-static int need_u32(struct trace_replay_state *st, bool has, struct slice v, const char *key,
-		    uint32_t *out)
-{
-	uint64_t x;
-	if (need_num(st, has, v, key, UINT32_MAX, &x))
-		return -1;
-	*out = (uint32_t)x;
-	return 0;
-}
-
-static int need_ptr(struct trace_replay_state *st, bool has, struct slice v, const char *key,
-		    uint64_t *out)
-{
-	if (!has)
-		return malformed(st, "missing %s=", key);
-	if (!parse_ptr(v, out))
-		return malformed(st, "%s is not a pointer: '%.*s'", key, show_len(v), v.p);
-	return 0;
-}
-
-/* Page key: the pfn when printed, else the struct page pointer. */
-static int page_key(struct trace_replay_state *st, const struct kmem_fields *f, uint64_t *key)
-{
-	if (f->has_pfn)
-		return need_num(st, true, f->pfn, "pfn", TRACE_PFN_MAX, key);
-	return need_ptr(st, f->has_page, f->page, "pfn= or page", key);
-}
-
-static bool header_line(struct slice l)
-{
-	/* trace-cmd report: "cpus=2", "version = 6", "CPU 3 is empty";
-	 * both: "CPU:1 [LOST 42 EVENTS]" */
-	size_t n = (size_t)(l.e - l.p);
-	if (n >= 5 && memcmp(l.p, "cpus=", 5) == 0)
-		return true;
-	if (n >= 9 && memcmp(l.p, "version =", 9) == 0)
-		return true;
-	if (n >= 4 && memcmp(l.p, "CPU", 3) == 0 && (l.p[3] == ':' || l.p[3] == ' '))
-		return true;
-	return false;
-}
-
-/* A call-chain line of `perf record -g` output: an address, a symbol and
- * "(DSO)" ("ffffffff8123abcd kmem_cache_alloc_noprof+0x1f5 ([kernel.kallsyms])"). */
-static bool perf_callchain_line(struct slice l)
-{
-	const char *c = l.p;
-	while (c < l.e && hex_value((unsigned char)*c) >= 0)
-		c++;
-	return c > l.p && c < l.e && is_space(*c) && l.e[-1] == ')';
-}
-
-/* Rule 4c/4d: SLUB's own allocation and free sites (Linux 6.18 mm/slub.c). */
-static const char *const own_alloc_sites[] = {
-	"alloc_slab_obj_exts",                                /* a slab's slabobj_ext vector */
-	"alloc_empty_sheaf", "__alloc_empty_sheaf", "alloc_full_sheaf",
-	"kmem_cache_prefill_sheaf",                           /* per-CPU sheaves */
-	"init_kmem_cache_nodes",                              /* the barn */
-};
-static const char *const own_free_sites[] = {
-	"__free_slab", "free_slab_obj_exts", "unaccount_slab",     /* a slab's vector */
-	"free_empty_sheaf", "barn_shrink", "rcu_free_sheaf", "rcu_free_sheaf_nobarn",
-	"kmem_cache_return_sheaf",                                  /* a sheaf */
-	"free_kmem_cache_nodes",                                    /* the barn */
-};
-
-/* Is call_site's function ("func.isra.0+0x24/0x1f0" -> "func") in list? */
-static bool own_site(struct slice site, const char *const *list, size_t n)
-{
-	const char *e = site.p;
-	while (e < site.e && *e != '+' && *e != '.')
-		e++;
-	struct slice fn = { site.p, e };
-	for (size_t i = 0; i < n; i++)
-		if (slice_eq(fn, list[i], strlen(list[i])))
-			return true;
-	return false;
-}
-
-static int ftrace_line(struct trace_replay_state *st, struct slice l, bool indented)
-{
-	const struct params *p = st->s->p;
-	if (header_line(l)) {
-		if (st->fmt == FMT_UNKNOWN && l.e - l.p >= 5 && memcmp(l.p, "cpus=", 5) == 0)
-			st->fmt = FMT_TRACECMD;
-		return 0;
-	}
-	/* "COMM-PID [CPU]": the first "[digits]" preceded by a blank */
-	const char *c = l.p, *cpu_end = NULL;
-	uint64_t cpu = 0;
-	while (c < l.e && (c = memchr(c, '[', (size_t)(l.e - c))) != NULL) {
-		const char *d = c + 1;
-		uint64_t v = 0;
-		while (d < l.e && is_digit(*d)) {
-			if (v <= TRACE_CPU_MAX)     /* v * 10 + 9 fits: no wrap */
-				v = v * 10 + (unsigned)(*d - '0');
-			d++;
-		}
-		if (c > l.p && is_space(c[-1]) && d > c + 1 && d < l.e && *d == ']') {
-			if (v > TRACE_CPU_MAX)
-				return malformed(st, "CPU too large (max %u): '%.*s'", TRACE_CPU_MAX,
-						 show_len((struct slice){ c + 1, d }), c + 1);
-			cpu = v;
-			cpu_end = d + 1;
-			break;
-		}
-		c++;
-	}
-	if (!cpu_end && st->fmt == FMT_PERF && indented && perf_callchain_line(l))
-		return 0;
-	if (!cpu_end)
-		return malformed(st, "not a trace line (no [CPU] field): '%.*s'", show_len(l), l.p);
-	c = cpu_end;
-	while (c < l.e && is_space(*c))
-		c++;
-	if (c < l.e && !is_digit(*c)) {          /* irqs-off/need-resched/... flags */
-		while (c < l.e && !is_space(*c))
-			c++;
-		while (c < l.e && is_space(*c))
-			c++;
-	}
-	/* timestamp: SECS[.FRACTION]: in ns, at most 2^64-1 */
-	const uint64_t ns_per_s = 1000000000ull;
-	uint64_t secs = 0, frac = 0, scale = ns_per_s;
-	bool too_large = false;
-	const char *t = c;
-	for (; c < l.e && is_digit(*c); c++) {
-		if (secs > UINT64_MAX / ns_per_s)
-			too_large = true;
-		else
-			secs = secs * 10 + (unsigned)(*c - '0');
-	}
-	if (c == t)
-		return malformed(st, "no timestamp after the CPU field");
-	if (c < l.e && *c == '.') {
-		c++;
-		for (; c < l.e && is_digit(*c); c++) {
-			if (scale == 1)
-				return malformed(st, "timestamp with more than 9 decimals: '%.*s'",
-						 show_len((struct slice){ t, l.e }), t);
-			scale /= 10;
-			frac += (unsigned)(*c - '0') * scale;
-		}
-	}
-	struct slice tstamp = { t, c };
-	if (c >= l.e || *c != ':')
-		return malformed(st, "timestamp not followed by ':'");
-	if (too_large || secs > UINT64_MAX / ns_per_s || secs * ns_per_s > UINT64_MAX - frac)
-		return malformed(st, "timestamp too large (max 18446744073.709551615 s): '%.*s'",
-				 show_len(tstamp), tstamp.p);
-	c++;
-	while (c < l.e && is_space(*c))
-		c++;
-	/* EVENT: (ftrace, trace-cmd) or SYSTEM:EVENT: (perf script) */
-	const char *name = c;
-	while (c < l.e && *c != ':' && !is_space(*c))
-		c++;
-	if (c == name || c >= l.e || *c != ':')
-		return malformed(st, "no event name after the timestamp");
-	size_t nlen = (size_t)(c - name);
-	c++;
-	bool kmem_system = true;
-	if (c < l.e && !is_space(*c)) {
-		struct slice sys = { name, name + nlen };
-		name = c;
-		while (c < l.e && *c != ':' && !is_space(*c))
-			c++;
-		if (c == name || c >= l.e || *c != ':')
-			return malformed(st, "no event name after '%.*s:'", show_len(sys), sys.p);
-		nlen = (size_t)(c - name);
-		c++;
-		kmem_system = SLICE_EQ(sys, "kmem");
-		if (st->fmt == FMT_UNKNOWN)
-			st->fmt = FMT_PERF;
-	}
-	int kind = -1;
-	for (size_t i = 0; i < ARRAY_SIZE(trace_events) && kmem_system; i++)
-		if (trace_events[i].len == nlen && memcmp(trace_events[i].name, name, nlen) == 0) {
-			kind = trace_events[i].kind;
-			break;
-		}
-	bool page_kind = kind == TEV_PAGE_ALLOC || kind == TEV_PAGE_FREE || kind == TEV_PAGE_FREE_BATCHED;
-	if (kind < 0 || (page_kind && !p->page_events)) {
-		st->recognised += kind >= 0;
-		st->ts->other++;
-		return 0;
-	}
-	struct kmem_fields f;
-	if (kmem_fields_parse(st, c, l.e, &f) != 0)
-		return -1;
-	if (st->fmt == FMT_UNKNOWN) {
-		struct slice v = f.has_ptr ? f.ptr : f.page;
-		st->fmt = v.e - v.p > 2 && v.p[0] == '0' && v.p[1] == 'x' ? FMT_TRACECMD : FMT_FTRACE;
-	}
-	uint64_t ns = secs * ns_per_s + frac;
-	if (!st->have_t0) {
-		st->have_t0 = true;
-		st->t0 = ns;
-	}
-	struct trace_rec r = { .time_ns = ns > st->t0 ? ns - st->t0 : 0, .cpu = (uint16_t)cpu, .own = OWN_NO };
-	uint64_t order = 0;
-	uint32_t req, alloc = 0;
-	unsigned gfp = f.has_gfp ? trace_gfp_parse(f.gfp.p, (size_t)(f.gfp.e - f.gfp.p)) : 0;
-	switch (kind) {
-	case TEV_KMALLOC:
-	case TEV_CACHE_ALLOC: {
-		if (need_ptr(st, f.has_ptr, f.ptr, "ptr", &r.key) || need_u32(st, f.has_req, f.bytes_req, "bytes_req", &req))
-			return -1;
-		if ((kind == TEV_CACHE_ALLOC || f.has_alloc) &&
-		    need_u32(st, f.has_alloc, f.bytes_alloc, "bytes_alloc", &alloc))
-			return -1;
-		int cache = 0;
-		bool own_cache = false;
-		if (kind == TEV_CACHE_ALLOC) {
-			char gen[48];
-			const char *cn = gen;
-			size_t cl;
-			if (f.has_name) {
-				cn = f.name.p;
-				cl = (size_t)(f.name.e - f.name.p);
-				if (cl == 0 || cl > TRACE_NAME_MAX)
-					return malformed(st, "cache name empty or longer than %d bytes", TRACE_NAME_MAX);
-				own_cache = SLICE_EQ(f.name, "kmem_cache_node");
-			} else {
-				cl = (size_t)snprintf(gen, sizeof(gen), "cache-%u-%u", req, alloc);
-			}
-			if (!(st->classify && own_cache))   /* SLUB's own cache: never made in the back end */
-				cache = trace_cache_lookup(st, cn, cl, req, alloc);
-			if (cache < 0) {
-				cache = 0;
-				st->ts->cache_fallback++;
-			}
-		}
+	switch (it->kind) {
+	case TI_KMALLOC:
+	case TI_CACHE_ALLOC: {
+		bool own_cache = it->flags & TI_OWN_CACHE;
+		/* SLUB's own cache: never made in the back end */
+		if (it->kind == TI_CACHE_ALLOC && !(f->classify && own_cache))
+			r.cache = feed_item_cache(f, it);
 		r.kind = EV_ALLOC;
-		r.size = req;
-		r.cache = cache;
-		r.gfp = gfp;
-		if (own_cache || own_site(f.site, own_alloc_sites, ARRAY_SIZE(own_alloc_sites)))
+		r.size = it->size;
+		r.gfp = it->gfp ? feed_memo(f, it->gfp)->gfp : 0;
+		if (own_cache || (it->flags & TI_OWN_SITE))
 			r.own = OWN_META;
+		trace_submit(f, &r, it->kind == TI_KMALLOC, it->alloc);
 		break;
 	}
-	case TEV_KFREE:
-		if (need_ptr(st, f.has_ptr, f.ptr, "ptr", &r.key))
-			return -1;
+	case TI_FREE:
+	case TI_MT_FREE:
 		r.kind = EV_FREE;
-		if ((f.has_name && SLICE_EQ(f.name, "kmem_cache_node")) ||
-		    own_site(f.site, own_free_sites, ARRAY_SIZE(own_free_sites)))
+		if (it->flags & (TI_OWN_CACHE | TI_OWN_SITE))
 			r.own = OWN_META;
+		trace_submit(f, &r, false, 0);
 		break;
-	case TEV_PAGE_ALLOC:
-		if (page_key(st, &f, &r.key) || need_num(st, f.has_order, f.order, "order", TRACE_ORDER_MAX, &order))
-			return -1;
-		if (r.key == 0) {   /* the kernel's allocation failed: page NULL, pfn 0 */
-			st->recognised++;
-			st->ts->other++;
-			return 0;
+	case TI_MT_ALLOC:
+		r.kind = EV_ALLOC;
+		r.size = it->size;
+		trace_submit(f, &r, false, 0);
+		break;
+	case TI_PAGE_ALLOC:
+	case TI_PAGE_FREE:
+		if (it->key == 0) {   /* the kernel's allocation failed (page NULL, pfn 0), or no page */
+			f->ts.other++;
+			break;
 		}
-		r.kind = EV_PAGE_ALLOC;
-		r.size = (uint32_t)order;
-		r.gfp = gfp;
-		if (st->classify && f.has_gfp) {
-			bool unknown;
-			uint32_t bits = trace_gfp_bits(f.gfp.p, (size_t)(f.gfp.e - f.gfp.p), &unknown);
-			if (trace_gfp_is_slab_page(bits, unknown))
+		r.kind = it->kind == TI_PAGE_ALLOC ? EV_PAGE_ALLOC : EV_PAGE_FREE;
+		r.size = it->size;
+		if (it->kind == TI_PAGE_ALLOC && it->gfp) {
+			const struct trace_str_memo *m = feed_memo(f, it->gfp);
+			r.gfp = m->gfp;
+			if (f->classify && trace_gfp_is_slab_page(m->bits, m->unknown))
 				r.cand |= CAND_SLAB;
-			if ((bits & TRACE_GFP_COMP) && !(bits & TRACE_GFP_HIGHMEM) && order >= 2)
+			if (f->classify && trace_gfp_is_large_kmalloc_page(m->bits) && it->size >= 2)
 				r.cand |= CAND_LARGE;
 		}
+		trace_submit(f, &r, false, 0);
 		break;
-	default:   /* TEV_PAGE_FREE, TEV_PAGE_FREE_BATCHED */
-		if (page_key(st, &f, &r.key))
-			return -1;
-		if (kind == TEV_PAGE_FREE &&
-		    need_num(st, f.has_order, f.order, "order", TRACE_ORDER_MAX, &order))
-			return -1;
-		if (r.key == 0) {   /* no page: nothing was freed */
-			st->recognised++;
-			st->ts->other++;
-			return 0;
-		}
-		r.kind = EV_PAGE_FREE;
-		r.size = (uint32_t)order;
+	default:   /* TI_TIME: only its time */
 		break;
 	}
-	st->recognised++;
-	trace_submit(st, &r, kind == TEV_KMALLOC, alloc);
-	return 0;
 }
 
-/* ---- glibc mtrace ---- */
-
-static struct slice next_word(const char **pp, const char *e)
+/* The source ended (r = 0), failed (r < 0), or the engine stopped. */
+static void feed_end(struct trace_feed *f, int r)
 {
-	const char *p = *pp;
-	while (p < e && is_space(*p))
-		p++;
-	const char *w = p;
-	while (p < e && !is_space(*p))
-		p++;
-	*pp = p;
-	return (struct slice){ w, p };
-}
-
-static int mtrace_line(struct trace_replay_state *st, struct slice l)
-{
-	const char *p = l.p;
-	if (*p == '=')          /* "= Start", "= End" */
-		return 0;
-	if (*p == '@') {        /* "@ FILE:(SYM+OFF)[0xADDR] " or "@ [0xADDR] " */
-		const char *q = p;
-		while ((q = memchr(q, ']', (size_t)(l.e - q))) != NULL && q + 1 < l.e && !is_space(q[1]))
-			q++;
-		if (!q || q + 1 >= l.e)
-			return malformed(st, "mtrace caller without '[ADDR] '");
-		p = q + 1;
+	int rc = 0;
+	if (r < 0) {
+		snprintf(f->err, sizeof(f->err), "%s", source_error(&f->src));
+		rc = 2;
 	}
-	struct slice op = next_word(&p, l.e);
-	struct slice a = next_word(&p, l.e);
-	uint64_t key, size = 0;
-	if (op.e - op.p != 1)
-		return malformed(st, "unknown mtrace record '%.*s'", show_len(op), op.p);
-	char o = *op.p;
-	if (o != '+' && o != '-' && o != '<' && o != '>' && o != '!')
-		return malformed(st, "unknown mtrace record '%c'", o >= ' ' && o < 0x7f ? o : '?');
-	if (!parse_ptr(a, &key))
-		return malformed(st, "mtrace address is not hex: '%.*s'", show_len(a), a.p);
-	if (o == '+' || o == '>' || o == '!') {
-		struct slice sz = next_word(&p, l.e);
-		enum num_status ns = NUM_OK;
-		if (SLICE_EQ(sz, "0"))
-			size = 0;
-		else if (sz.e - sz.p > 2 && sz.p[0] == '0' && sz.p[1] == 'x')
-			ns = num_parse(sz, &size);
+	if (!f->stopping)
+		trace_hold_flush(f);   /* what was read is replayed, even when the rest is not */
+	/* A decompressor failure explains everything else: it wins. (After
+	 * a stop the rest is not read: the decompressor dies of SIGPIPE.) */
+	bool stopped = f->stopping || f->src.in.stopped;
+	char xzerr[512];
+	if (source_close(&f->src, rc != 0 && !stopped, xzerr, sizeof(xzerr)) != 0) {
+		snprintf(f->err, sizeof(f->err), "%s", xzerr);
+		rc = 2;
+	}
+	if (rc == 0 && !stopped && source_no_events(source_stats(&f->src), f->src.path, f->err, sizeof(f->err)))
+		rc = 2;
+	f->rc = rc;
+	f->finished = true;
+}
+
+/* Produce until the source ends (threaded), or until the batch holds
+ * TRACE_BATCH events (on the caller's thread). */
+static void feed_run(struct trace_feed *f)
+{
+	struct trace_item it;
+	while (!f->finished) {
+		if (!f->threaded && f->fill->n >= TRACE_BATCH)
+			return;
+		int r = f->stopping ? 0 : source_next(&f->src, &it);
+		if (r > 0)
+			feed_item(f, &it);
 		else
-			ns = parse_hex(sz, &size) ? NUM_OK : NUM_BAD;
-		if (ns == NUM_BAD)
-			return malformed(st, "mtrace size is not hex: '%.*s'", show_len(sz), sz.p);
-		if (ns == NUM_RANGE || size > UINT32_MAX)
-			return malformed(st, "mtrace size too large (max 0xffffffff): '%.*s'", show_len(sz), sz.p);
+			feed_end(f, r);
 	}
-	struct slice rest = next_word(&p, l.e);
-	if (rest.p != rest.e)
-		return malformed(st, "trailing text '%.*s'", show_len(rest), rest.p);
-	st->recognised++;
-	struct trace_rec r = { .key = key, .own = OWN_NO };
-	switch (o) {
-	case '+':
-	case '>':
-		r.kind = EV_ALLOC;
-		r.size = (uint32_t)size;
-		trace_submit(st, &r, false, 0);
-		break;
-	case '-':
-	case '<':
-		r.kind = EV_FREE;
-		trace_submit(st, &r, false, 0);
-		break;
-	default:   /* '!': a realloc that failed; the old block stays */
-		st->ts->other++;
-		break;
+}
+
+static void *feed_thread(void *arg)
+{
+	struct trace_feed *f = arg;
+	feed_run(f);
+	struct trace_ring *r = &f->ring;
+	pthread_mutex_lock(&r->mu);
+	if (f->fill->n && !r->stop)
+		r->tail++;
+	r->done = true;
+	if (r->engine_waits)
+		pthread_cond_signal(&r->to_engine);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/* ---- the feed: the engine side ---- */
+
+/* Start the parser thread; false if it cannot be had. */
+static bool feed_thread_start(struct trace_feed *f)
+{
+	if (pipe2(f->stop_pipe, O_CLOEXEC) != 0)
+		return false;
+	struct trace_ring *r = &f->ring;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->to_engine, NULL);
+	pthread_cond_init(&r->to_parser, NULL);
+	for (unsigned i = 1; i < TRACE_RING; i++)
+		r->slot[i] = (struct trace_batch){ 0, TRACE_BATCH, NULL };
+	trace_input_stop_fd(&f->src.in, f->stop_pipe[0]);
+	f->threaded = true;
+	/* every signal goes to the engine's thread: the parser blocks them all */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int e = pthread_create(&f->thread, NULL, feed_thread, f);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e == 0)
+		return true;
+	f->threaded = false;
+	trace_input_stop_fd(&f->src.in, -1);
+	pthread_cond_destroy(&r->to_parser);
+	pthread_cond_destroy(&r->to_engine);
+	pthread_mutex_destroy(&r->mu);
+	close(f->stop_pipe[0]);
+	close(f->stop_pipe[1]);
+	return false;
+}
+
+struct trace_feed *trace_feed_open(const struct params *p, const char *path, bool lenient, bool threaded,
+				   char *err, size_t errlen)
+{
+	struct trace_feed *f = xcalloc(1, sizeof(*f));
+	if (source_open(&f->src, path, lenient, p->page_events, err, errlen) != 0) {
+		free(f);
+		return NULL;
 	}
-	return 0;
+	f->classify = !p->replay_own_slab;
+	f->page_events = p->page_events;
+	objtab_init(&f->own_pages);
+	objtab_init(&f->own_objs);
+	f->ring.slot[0] = (struct trace_batch){ 0, TRACE_BATCH, xmalloc(TRACE_BATCH * sizeof(struct event)) };
+	f->fill = &f->ring.slot[0];
+	/* a small plain file is parsed before a thread would have started */
+	int64_t size = f->src.in.file_size;
+	if (threaded && !(size >= 0 && size <= TRACE_INLINE_MAX))
+		feed_thread_start(f);
+	return f;
 }
 
-static bool mtrace_start(struct slice l)
+const struct trace_batch *trace_feed_next(struct trace_feed *f)
 {
-	size_t n = (size_t)(l.e - l.p);
-	if (n >= 7 && memcmp(l.p, "= Start", 7) == 0)
-		return true;
-	if (n >= 2 && l.p[0] == '@' && l.p[1] == ' ')
-		return true;
-	/* no caller information: "+ 0x55d0 0x10" */
-	return n >= 4 && memchr("+-<>", l.p[0], 4) && l.p[1] == ' ' && l.p[2] == '0' && l.p[3] == 'x';
+	if (!f->threaded) {
+		f->fill->n = 0;   /* the engine is done with it */
+		if (f->stopping)
+			return NULL;
+		feed_run(f);
+		return f->fill->n ? f->fill : NULL;
+	}
+	struct trace_ring *r = &f->ring;
+	const struct trace_batch *b = NULL;
+	pthread_mutex_lock(&r->mu);
+	if (f->engine_holds) {
+		r->head++;
+		f->engine_holds = false;
+		if (r->parser_waits && r->tail - r->head <= TRACE_RING / 2)
+			pthread_cond_signal(&r->to_parser);
+	}
+	if (r->head == r->tail && !r->done && !r->stop) {
+		r->engine_waits = true;
+		while (r->tail - r->head < TRACE_RING / 4 && !r->done && !r->stop)
+			pthread_cond_wait(&r->to_engine, &r->mu);
+		r->engine_waits = false;
+	}
+	if (r->head != r->tail && !r->stop) {
+		b = &r->slot[r->head % TRACE_RING];
+		f->engine_holds = true;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return b;
 }
 
-/* ---- the driver ---- */
-
-/* "# entries-in-buffer/entries-written: 48467/48467   #P:2": when the ring
- * buffer overwrote events, say so (frees of lost allocations will show as
- * free_unknown, allocations of lost frees as realloc_live). */
-static void trace_header_note(struct slice l, const char *path)
+const char *trace_feed_cache_name(const struct trace_feed *f, int id)
 {
-	static const char tag[] = "# entries-in-buffer/entries-written:";
-	size_t n = sizeof(tag) - 1;
-	if ((size_t)(l.e - l.p) <= n || memcmp(l.p, tag, n) != 0)
-		return;
-	const char *c = l.p + n;
-	while (c < l.e && is_space(*c))
-		c++;
-	const char *a = c;
-	while (c < l.e && is_digit(*c))
-		c++;
-	struct slice in_buf = { a, c };
-	if (c >= l.e || *c != '/')
-		return;
-	const char *b = ++c;
-	while (c < l.e && is_digit(*c))
-		c++;
-	uint64_t kept, written;
-	if (parse_dec(in_buf, &kept) && parse_dec((struct slice){ b, c }, &written) && kept < written)
-		fprintf(stderr, "kmemsim: %s: the trace buffer overwrote %llu of %llu events; "
-			"expect free_unknown and realloc_live\n", path,
-			(unsigned long long)(written - kept), (unsigned long long)written);
+	return id > 0 && (unsigned)id <= TRACE_CACHES ? f->cache_name[id] : NULL;
 }
 
-static const char *const fmt_names[] = {
-	[FMT_UNKNOWN] = NULL, [FMT_FTRACE] = "ftrace", [FMT_TRACECMD] = "trace-cmd",
-	[FMT_PERF] = "perf-script", [FMT_MTRACE] = "mtrace",
-};
+void trace_feed_stop(struct trace_feed *f)
+{
+	if (!f->threaded) {
+		f->stopping = true;
+		return;
+	}
+	struct trace_ring *r = &f->ring;
+	pthread_mutex_lock(&r->mu);
+	bool was = r->stop;
+	r->stop = true;
+	pthread_cond_broadcast(&r->to_parser);
+	pthread_mutex_unlock(&r->mu);
+	if (!was && write(f->stop_pipe[1], "", 1) < 0) {
+		/* the pipe is empty and ours: a write cannot fail but by a bug */
+	}
+}
+
+int trace_feed_close(struct trace_feed *f, const int32_t *sim_cache, struct trace_stats *ts,
+		     char *err, size_t errlen)
+{
+	if (f->threaded) {
+		struct trace_ring *r = &f->ring;
+		pthread_mutex_lock(&r->mu);
+		bool done = r->done;
+		pthread_mutex_unlock(&r->mu);
+		if (!done)
+			trace_feed_stop(f);
+		pthread_join(f->thread, NULL);
+		pthread_cond_destroy(&r->to_parser);
+		pthread_cond_destroy(&r->to_engine);
+		pthread_mutex_destroy(&r->mu);
+		close(f->stop_pipe[0]);
+		close(f->stop_pipe[1]);
+	} else if (!f->finished) {
+		f->stopping = true;
+		feed_run(f);
+	}
+	const struct trace_source_stats *st = source_stats(&f->src);
+	*ts = f->ts;
+	ts->lines = st->lines;
+	ts->other += st->other;
+	ts->malformed = st->malformed;
+	ts->format = f->src.kmt ? "kmt" : trace_fmt_names[st->fmt];
+	ts->cache_fallback = f->cache_full;
+	for (unsigned id = 1; id <= f->ncaches; id++)
+		if (sim_cache && sim_cache[id] < 0)
+			ts->cache_fallback += f->cache_lookups[id];
+	int rc = f->rc;
+	if (rc)
+		snprintf(err, errlen, "%s", f->err);
+	else if (st->malformed)
+		fprintf(stderr, "kmemsim: %s: %llu malformed lines skipped (first, line %llu: %s)\n",
+			f->src.path, (unsigned long long)st->malformed, (unsigned long long)st->first_bad,
+			st->first_why);
+	for (unsigned i = 0; i < CACHEMAP_SIZE; i++)
+		free(f->cachemap[i].name);
+	for (unsigned i = 0; i < TRACE_RING; i++)
+		free(f->ring.slot[i].ev);
+	source_fini(&f->src);
+	objtab_fini(&f->own_pages);
+	objtab_fini(&f->own_objs);
+	free(f->memo);
+	free(f->hold);
+	free(f->wait);
+	free(f);
+	return rc;
+}
+
+/* ---- replay and convert ---- */
 
 int trace_replay(struct sim *s, const char *path, bool lenient,
 		 struct trace_stats *ts, char *err, size_t errlen)
 {
-	struct trace_input in;
 	memset(ts, 0, sizeof(*ts));
-	if (trace_input_open(&in, path, err, errlen) != 0)
+	struct trace_feed *f = trace_feed_open(s->p, path, lenient, true, err, errlen);
+	if (!f)
 		return 2;
-	struct trace_replay_state *st = xcalloc(1, sizeof(*st));
-	st->s = s;
-	st->ts = ts;
-	st->classify = !s->p->replay_own_slab;
-	objtab_init(&st->own_pages);
-	objtab_init(&st->own_objs);
-	uint64_t first_bad = 0;
-	char first_why[sizeof(st->why)] = "";
-	int rc = 0, r = 0;
-	const char *line;
-	size_t len;
-	while (!sim_stopped(s) && (r = trace_input_line(&in, &line, &len)) > 0) {
-		ts->lines++;
-		struct slice l = { line, line + len };
-		int bad;
-		const char *nul = memchr(line, '\0', len);
-		if (r == 2) {
-			bad = malformed(st, "line longer than %u bytes", TRACE_LINE_MAX);
-		} else if (nul) {
-			bad = malformed(st, "NUL byte at column %zu", (size_t)(nul - line) + 1);
-		} else {
-			bool indented = len > 0 && is_space(*line);
-			while (l.p < l.e && is_space(*l.p))
-				l.p++;
-			while (l.e > l.p && is_space(l.e[-1]))
-				l.e--;
-			if (l.p == l.e)
-				continue;
-			if (*l.p == '#') {
-				trace_header_note(l, path);
+	int32_t *sim_cache = xcalloc(TRACE_CACHES + 1, sizeof(*sim_cache));
+	uint64_t events = 0;
+	const struct trace_batch *b;
+	while ((b = trace_feed_next(f)) != NULL) {
+		for (unsigned i = 0; i < b->n; i++) {
+			struct event ev = b->ev[i];
+			if (ev.kind == TRACE_EV_CACHE) {
+				/* name= is already the kernel's merged cache (its /proc/slabinfo
+				 * row): the back end must not merge it again */
+				sim_cache[ev.cache] = sim_cache_create(s, trace_feed_cache_name(f, ev.cache), ev.size,
+								       ev.gfp, CACHE_NO_MERGE);
 				continue;
 			}
-			if (st->fmt == FMT_UNKNOWN && mtrace_start(l))
-				st->fmt = FMT_MTRACE;
-			bad = st->fmt == FMT_MTRACE ? mtrace_line(st, l) : ftrace_line(st, l, indented);
+			if (ev.cache > 0)
+				ev.cache = sim_cache[ev.cache] > 0 ? sim_cache[ev.cache] : 0;
+			sim_event(s, &ev);
+			events++;
 		}
-		/* a trace for sure: a kmem record read, or a format's header seen */
-		bool trace_known = st->recognised || st->fmt != FMT_UNKNOWN;
-		if (bad == 0) {
-			if (!lenient && ts->malformed && trace_known) {
-				/* it is a trace after all: its first bad line stops it */
-				snprintf(err, errlen, "%s:%llu: %s", path, (unsigned long long)first_bad, first_why);
-				rc = 2;
-				break;
-			}
-			continue;
-		}
-		if (!lenient && trace_known) {
-			snprintf(err, errlen, "%s:%llu: %s", path, (unsigned long long)ts->lines, st->why);
-			rc = 2;
+		/* A run stopped early (sim_stop: a signal, a limit) ends here:
+		 * trace_feed_stop, then trace_feed_close as below. */
+		if (sim_stopped(s)) {
+			trace_feed_stop(f);
 			break;
 		}
-		/* lenient, or not yet known to be a trace: count it, read on */
-		if (ts->malformed++ == 0) {
-			first_bad = ts->lines;
-			memcpy(first_why, st->why, sizeof(first_why));
-		}
 	}
-	if (r < 0) {
-		snprintf(err, errlen, "%s: read error: %s", path, strerror(in.read_errno));
-		rc = 2;
-	}
-	trace_hold_flush(st);   /* what was read is replayed, even when the rest is not */
-	/* A decompressor failure explains everything else: it wins. */
-	char xzerr[512];
-	if (trace_input_close(&in, rc != 0, path, xzerr, sizeof(xzerr)) != 0) {
-		snprintf(err, errlen, "%s", xzerr);
-		rc = 2;
-	}
-	if (rc == 0 && st->recognised == 0) {
-		int n = snprintf(err, errlen, "%s: no kmem events recognised; formats read: ftrace, "
-				 "trace-cmd, perf script, glibc mtrace", path);
-		if (ts->malformed && n > 0 && (size_t)n < errlen)
-			snprintf(err + n, errlen - (size_t)n, " (line %llu: %s)",
-				 (unsigned long long)first_bad, first_why);
-		rc = 2;
-	}
-	ts->format = fmt_names[st->fmt];
-	if (rc == 0 && ts->malformed)
-		fprintf(stderr, "kmemsim: %s: %llu malformed lines skipped (first, line %llu: %s)\n",
-			path, (unsigned long long)ts->malformed, (unsigned long long)first_bad, first_why);
+	int rc = trace_feed_close(f, sim_cache, ts, err, errlen);
+	ts->events = events;
 	if (rc == 0 && ts->cache_fallback)
 		fprintf(stderr, "kmemsim: %s: %llu cache allocations went to kmalloc (%s refused their cache)\n",
 			path, (unsigned long long)ts->cache_fallback, s->a->ops->name);
-	for (unsigned i = 0; i < CACHEMAP_SIZE; i++)
-		free(st->cachemap[i].name);
-	objtab_fini(&st->own_pages);
-	objtab_fini(&st->own_objs);
-	free(st->hold);
-	free(st->wait);
-	free(st);
+	free(sim_cache);
+	return rc;
+}
+
+int trace_convert(const char *in_path, const char *out_path, bool lenient, FILE *report,
+		  char *err, size_t errlen)
+{
+	if (strcmp(in_path, out_path) == 0) {
+		snprintf(err, errlen, "%s: convert would overwrite its input", out_path);
+		return 2;
+	}
+	struct trace_source src;
+	if (source_open(&src, in_path, lenient, true, err, errlen) != 0)
+		return 2;
+	struct trace_kmt_writer w;
+	if (trace_kmt_writer_open(&w, out_path, err, errlen) != 0) {
+		char e2[512];
+		source_close(&src, false, e2, sizeof(e2));
+		source_fini(&src);
+		return 2;
+	}
+	struct trace_item it;
+	int r, rc = 0;
+	while ((r = source_next(&src, &it)) > 0)
+		trace_kmt_write(&w, &src.tab, &it);
+	if (r < 0) {
+		snprintf(err, errlen, "%s", source_error(&src));
+		rc = 2;
+	}
+	char xzerr[512];
+	if (source_close(&src, rc != 0, xzerr, sizeof(xzerr)) != 0) {
+		snprintf(err, errlen, "%s", xzerr);
+		rc = 2;
+	}
+	const struct trace_source_stats *st = source_stats(&src);
+	if (rc == 0 && source_no_events(st, in_path, err, errlen))
+		rc = 2;
+	if (rc == 0 && trace_kmt_writer_close(&w, &src.tab, st, err, errlen) != 0)
+		rc = 2;
+	else if (rc != 0)
+		trace_kmt_writer_abort(&w);
+	if (rc == 0) {
+		if (st->malformed)
+			fprintf(stderr, "kmemsim: %s: %llu malformed lines skipped (first, line %llu: %s)\n",
+				in_path, (unsigned long long)st->malformed, (unsigned long long)st->first_bad,
+				st->first_why);
+		struct stat sb;
+		long long bytes = stat(out_path, &sb) == 0 ? (long long)sb.st_size : -1;
+		if (report)
+			fprintf(report, "%s: %llu records of %s (%llu lines) in %lld bytes, %.1f per record\n",
+				out_path, (unsigned long long)w.items, src.kmt ? "kmt" : trace_fmt_names[st->fmt],
+				(unsigned long long)st->lines, bytes, w.items ? (double)bytes / (double)w.items : 0.0);
+	}
+	source_fini(&src);
 	return rc;
 }
 
@@ -1605,46 +1065,6 @@ void trace_stats_report(const struct trace_stats *ts,
 
 /* ---- what a file looks like (kmemsim run's input checks) ---- */
 
-/* "COMM-PID [CPU] ... SECS.FRAC:" */
-static bool sniff_event_line(struct slice l)
-{
-	const char *c = l.p, *end = NULL;
-	while (c < l.e && (c = memchr(c, '[', (size_t)(l.e - c))) != NULL) {
-		const char *d = c + 1;
-		while (d < l.e && is_digit(*d))
-			d++;
-		if (c > l.p && is_space(c[-1]) && d > c + 1 && d < l.e && *d == ']') {
-			end = d + 1;
-			break;
-		}
-		c++;
-	}
-	for (c = end; c && c < l.e; c++) {
-		if (!is_digit(*c))
-			continue;
-		const char *d = c;
-		while (d < l.e && is_digit(*d))
-			d++;
-		if (d < l.e && *d == '.') {
-			const char *f = ++d;
-			while (d < l.e && is_digit(*d))
-				d++;
-			if (d > f && d < l.e && *d == ':')
-				return true;
-		}
-		c = d;
-	}
-	return false;
-}
-
-/* l starts with w, then a blank, '(' or a digit (cpus=2), or ends there. */
-static bool sniff_word(struct slice l, const char *w)
-{
-	size_t n = strlen(w);
-	return (size_t)(l.e - l.p) >= n && memcmp(l.p, w, n) == 0 &&
-	       ((size_t)(l.e - l.p) == n || is_space(l.p[n]) || l.p[n] == '(' || is_digit(l.p[n]));
-}
-
 enum trace_sniff trace_sniff_file(const char *path)
 {
 	size_t plen = strlen(path);
@@ -1660,26 +1080,12 @@ enum trace_sniff trace_sniff_file(const char *path)
 	close(fd);
 	if (n <= 0)
 		return by_name;
-	if (trace_codec_magic((const unsigned char *)buf, (size_t)n))
+	if (trace_codec_magic((const unsigned char *)buf, (size_t)n) ||
+	    trace_kmt_magic((const unsigned char *)buf, (size_t)n))
 		return TRACE_SNIFF_TRACE;
-	const char *p = buf, *e = buf + n;
-	while (p < e) {
-		const char *nl = memchr(p, '\n', (size_t)(e - p));
-		struct slice l = { p, nl ? nl : e };
-		p = nl ? nl + 1 : e;
-		while (l.p < l.e && is_space(*l.p))
-			l.p++;
-		while (l.e > l.p && is_space(l.e[-1]))
-			l.e--;
-		if (l.p == l.e || *l.p == '#')
-			continue;   /* blank; ftrace's header, or a first line LuaJIT skips */
-		if (sniff_word(l, "cpus=") || mtrace_start(l) ||
-		    sniff_event_line(l))
-			return TRACE_SNIFF_TRACE;
-		if ((l.e - l.p >= 2 && l.p[0] == '-' && l.p[1] == '-') || sniff_word(l, "local") ||
-		    sniff_word(l, "function") || sniff_word(l, "require"))
-			return TRACE_SNIFF_LUA;
-		break;
+	switch (trace_text_sniff(buf, (size_t)n)) {
+	case 1: return TRACE_SNIFF_TRACE;
+	case 2: return TRACE_SNIFF_LUA;
+	default: return by_name;
 	}
-	return by_name;
 }
