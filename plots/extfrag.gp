@@ -30,6 +30,17 @@ do for [k=1:maxord] {
     }
     if ((k - 1) % ncol == 0) { set format y '%g' } else { set format y '' }
     if (k > maxord - ncol) { set format x '%g' } else { set format x '' }
+    # a panel with no defined value says why, rather than look broken
+    ndef = 0
+    do for [i=1:words(files)] {
+        stats word(files,i) using (valid(2 + off + k) ? 1 : 0) nooutput
+        ndef = ndef + STATS_sum
+    }
+    if (ndef == 0) {
+        set label 5 (index eq 'fragindex' ? "n/a: such an allocation\nwould have succeeded" : "n/a") at graph 0.5, graph 0.5 center font ftiny tc rgb '#606060'
+    } else {
+        unset label 5
+    }
     plot for [i=1:words(files)] word(files,i) using ($1*xscale):(column(2 + off + k)) with steps lw 1.0 lc rgb word(colours,i) notitle
     unset label 1
     unset label 2

@@ -9,7 +9,7 @@ h = 2.1
 load gpdir.'/common.gp'
 set multiplot layout 3,1 title ttl margins 0.2,0.96,0.08,0.84 spacing 0,0.045
 set xrange [0:xmax]
-set key at screen 0.58, screen 0.925 center top horizontal maxcols keycols width -1 font ftiny samplen 1.5
+set key at screen 0.58, screen 0.925 center top horizontal maxcols keycols width 1 font ftiny samplen 1.5
 eval(markcmd)
 set format x ''
 set logscale y

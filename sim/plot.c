@@ -2,9 +2,13 @@
  * plot.c - `kmemsim plot`: the figure driver. It reads results.db
  * (runs.c), writes tab-separated data files into the output directory,
  * runs the gnuplot scripts of plots/ on them (several gnuplot processes at
- * once, each drawing one figure in every asked format: PNG at 300 dpi,
- * PDF, SVG; all of a paper column's width or the page's), records what it
- * wrote in a manifest, and hands the figures to report.c for index.html.
+ * once, each drawing one figure in every asked format: PNG, PDF, SVG; each
+ * a paper column's width or the page's), records what it wrote in a
+ * manifest, and hands the figures to report.c for index.html. Where it
+ * departs from the older figures: time is always allocator events (never
+ * simulated seconds in one group and events in another), and per-run heat
+ * maps became small multiples (buddy, caches) so back ends sit side by
+ * side.
  *
  * Figure kinds (plot_kinds[], `--kind`): per group of runs (one
  * experiment: same study, input and parameters, every back end, maybe
@@ -43,12 +47,18 @@
  * lines end with a cross and its key entry says how it ended.
  *
  * Files: run<ID>_<what>.tsv and grp<N>_<what>.tsv (data, beside the
- * figures so a figure can be checked against the database), grp<N>_<kind>
- * and run<ID>_<kind> .png/.pdf/.svg, gnuplot.log, index.html and
- * manifest.tsv (file, kind, title, status of everything written). A new
- * full `plot` first removes the files the old manifest lists, and only
- * those; `--kind`, `--format` or `--snapshot` draw what is asked, keep the
- * other files and leave index.html alone.
+ * figures so a figure can be checked against the database: the series of
+ * line figures, the bars, frames per owner class of every snapshot, used
+ * granules per page of a bitmap), grp<N>_<kind> and run<ID>_<kind> .png
+ * (200 dpi), .pdf and, for the vector kinds (lines, bars; plot_kinds[].svg)
+ * or when --format asks, .svg; gnuplot.log, index.html and manifest.tsv
+ * (file, kind, title, status of everything written). An image's matrix
+ * goes to a temporary float32 file (.BASE.bin) that is removed once
+ * gnuplot is done: the database holds its source. A new full `plot` first
+ * removes the files the old manifest lists, and only those; `--kind`,
+ * `--format` or `--snapshot` draw what is asked, keep the other files and
+ * leave index.html alone. Sizes, fonts and dpi are in plots/common.gp.
+ * KMEMSIM_PLOT_TIMES=1 prints how long each figure took to draw.
  * Strings from the database are sanitized before they reach gnuplot
  * (plot_sanitize: no quote, backslash, newline or macro '@').
  */
@@ -523,7 +533,6 @@ struct plot_group {
 	 * labels and colours as gnuplot word lists */
 	char files[8192], labels[2048], colours[1024];
 	int nseries;
-	bool *has_series;       /* [n] */
 };
 
 /* "slub" or "slub (interrupted)": a key entry */
@@ -608,7 +617,6 @@ static void plot_group_build(struct plot_ctx *pc, const struct runs_run *runs, i
 	runs_group_title(runs, nruns, g, gr->title, sizeof(gr->title));
 	gr->e = xcalloc((size_t)nruns, sizeof(*gr->e));
 	gr->agg = xcalloc((size_t)nruns, sizeof(*gr->agg));
-	gr->has_series = xcalloc((size_t)nruns, sizeof(*gr->has_series));
 	gr->nagg = compare_group_rank_backends(pc->db, runs, nruns, g, m, gr->agg);
 	gr->seed = UINT64_MAX;
 	for (int i = 0; i < nruns; i++)
@@ -653,7 +661,6 @@ static void plot_group_build(struct plot_ctx *pc, const struct runs_run *runs, i
 		struct runs_sample last = { 0 };
 		if (!plot_series_write(pc, r, &h, &last))
 			continue;
-		gr->has_series[i] = true;
 		gr->nseries++;
 		char path[PATH_MAX], lab[96];
 		snprintf(path, sizeof(path), "%s/run%lld_ts.tsv", pc->out, (long long)r->id);
@@ -692,7 +699,6 @@ static void plot_group_release(struct plot_group *gr)
 {
 	free(gr->e);
 	free(gr->agg);
-	free(gr->has_series);
 }
 
 /* The title's group part for gnuplot: "exhaust, mem 16 MiB" (and the
@@ -708,7 +714,7 @@ static void plot_group_gtitle(const struct plot_group *gr, char *out, size_t n)
 
 /* ---- phase marks: the labelled snapshots of the group's first run that has them ---- */
 
-struct plot_marks { char *cmd; size_t len, cap; int n; double xscale; int64_t last; };
+struct plot_marks { char *cmd; size_t len, cap; int n; double xscale, xmax; int64_t last; };
 
 static void plot_marks_add(void *ctx, const struct runs_snapinfo *si, const uint8_t *owners, size_t len)
 {
@@ -724,8 +730,8 @@ static void plot_marks_add(void *ctx, const struct runs_snapinfo *si, const uint
 	size_t l = mk->len;
 	l += (size_t)snprintf(mk->cmd + l, mk->cap - l,
 			      "set arrow from first %.9g, graph 0 to first %.9g, graph 1 nohead dt 3 lw 0.8 lc rgb '#777777' back; "
-			      "set label '%s' at first %.9g, graph 1 center offset 0,0.55 font ',6' tc rgb '#555555'; ",
-			      x, x, lab, x);
+			      "set label '%s' at first %.9g, graph 1 %s offset 0,0.55 font ',6' tc rgb '#555555'; ",
+			      x, x, lab, x, x > 0.85 * mk->xmax ? "right" : x < 0.1 * mk->xmax ? "left" : "center");
 	if (l < mk->cap) {
 		mk->len = l;
 		mk->n++;
@@ -735,7 +741,7 @@ static void plot_marks_add(void *ctx, const struct runs_snapinfo *si, const uint
 
 static void plot_marks_build(struct plot_ctx *pc, const struct plot_group *gr, char *cmd, size_t n)
 {
-	struct plot_marks mk = { cmd, 0, n, 0, gr->xscale, -1 };
+	struct plot_marks mk = { cmd, 0, n, 0, gr->xscale, (double)gr->xmax * gr->xscale, -1 };
 	cmd[0] = '\0';
 	for (int i = 0; i < gr->n && !mk.n; i++)
 		runs_snapshots_each(pc->db, gr->e[i].run->id, false, plot_marks_add, &mk);
@@ -1004,9 +1010,8 @@ static void plot_extfrag(struct plot_ctx *pc, const struct plot_group *gr, unsig
 
 /* run<ID>_huge.tsv: events, free 2 MiB frames (blocks of order >= 9 in
  * 2 MiB units, every zone), free pages / 512 */
-static void plot_hugefree(struct plot_ctx *pc, const struct plot_group *gr, const char *ends)
+static void plot_hugefree(struct plot_ctx *pc, const struct plot_group *gr)
 {
-	(void)ends;
 	if (gr->maxord < PLOT_THP_ORDER)
 		return;
 	char files[8192] = "", labels[2048] = "", colours[1024] = "";
@@ -1661,7 +1666,7 @@ static void plot_group_draw(struct plot_ctx *pc, const struct runs_run *runs, in
 	if (gr.nseries && (k & (1u << K_FRAG)))
 		plot_frag(pc, &gr, ef ? epath : "", marks);
 	if (k & (1u << K_HUGEFREE))
-		plot_hugefree(pc, &gr, ef ? epath : "");
+		plot_hugefree(pc, &gr);
 	if (k & (1u << K_MEMMAP))
 		plot_memmap(pc, &gr);
 	if (k & (1u << K_BUDDY))
@@ -1772,8 +1777,9 @@ static void plot_usage_print(FILE *f)
 	fputs("usage: kmemsim plot [--db results.db] [--run ID ...] [--study LABEL] [--out DIR]\n"
 	      "                    [--rank-by METRIC] [--kind K ...] [--format F ...] [--snapshot LABEL]\n"
 	      "\n"
-	      "Draws figures (PNG at 300 dpi, PDF and SVG, a paper column wide) and index.html\n"
-	      "from a results database. Every figure's data file (.tsv) is written beside it.\n"
+	      "Draws figures (PNG at 200 dpi and PDF, a paper column or page wide; SVG for\n"
+	      "the line and bar kinds) and index.html from a results database. The numbers\n"
+	      "behind each figure are written beside it (.tsv).\n"
 	      "\n"
 	      "options:\n"
 	      "  --db FILE             results database (default results.db)\n"
@@ -1785,7 +1791,9 @@ static void plot_usage_print(FILE *f)
 	      "                        back ends that served the whole workload always come first\n"
 	      "  --kind K              draw only figures of kind K (repeatable, or K1,K2); then\n"
 	      "                        index.html is not rewritten and other files are kept\n"
-	      "  --format F            png, pdf or svg (repeatable, or F1,F2; default all three)\n"
+	      "  --format F            png, pdf or svg (repeatable, or F1,F2); default PNG and PDF\n"
+	      "                        for every kind, SVG for the line and bar kinds only (an\n"
+	      "                        image kind's SVG would only wrap a PNG); asked: every kind\n"
 	      "  --snapshot LABEL      the bitmap pictures the snapshot with this label (default:\n"
 	      "                        the run's last labelled snapshot, else its fullest)\n"
 	      "  --help                this text\n"

@@ -43,10 +43,10 @@ void report_escape(FILE *html, const char *s)
 static void report_head(FILE *html, const char *dbpath, int nruns)
 {
 	fprintf(html, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>kmemsim results</title>\n"
-		"<style>body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}"
+		"<style>body{font-family:sans-serif;max-width:1140px;margin:auto}table{border-collapse:collapse}"
 		"td,th{border:1px solid #bbb;padding:2px 6px;text-align:right}td:first-child{text-align:left}"
 		"td.failed,tr.failed td{background:#fbe3e3}p.note{font-size:90%%}"
-		"figure{display:inline-block;margin:6px;vertical-align:top}figcaption{font-size:90%%;max-width:525px}"
+		"figure{display:inline-block;margin:6px;vertical-align:top}figcaption{font-size:90%%}"
 		"span.files{font-size:85%%}nav li{margin:1px 0}"
 		"</style></head><body>\n<h1>kmemsim results</h1>\n<p>Database ");
 	report_escape(html, dbpath);
@@ -284,20 +284,40 @@ static void report_group_table(FILE *html, sqlite3 *db, const struct runs_run *r
 	free(e);
 }
 
-static void report_figure(FILE *html, const struct report_fig *f)
+/* The width of the PNG dir/base.png from its header (IHDR, bytes 16-19),
+ * 0 when it cannot be read. */
+static unsigned report_png_width(const char *dir, const char *base)
+{
+	char path[4096];
+	unsigned char h[24];
+	snprintf(path, sizeof(path), "%s/%s.png", dir, base);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	size_t n = fread(h, 1, sizeof(h), f);
+	fclose(f);
+	if (n < sizeof(h) || memcmp(h + 1, "PNG", 3))
+		return 0;
+	return (unsigned)h[16] << 24 | (unsigned)h[17] << 16 | (unsigned)h[18] << 8 | h[19];
+}
+
+static void report_figure(FILE *html, const char *dir, const struct report_fig *f)
 {
 	static const char *const ext[] = { "png", "pdf", "svg" };
 	static const char *const up[] = { "PNG", "PDF", "SVG" };
+	/* shown at 3/4 of the PNG's pixels (200 dpi): 525 px a column, 1074 a page */
+	unsigned px = report_png_width(dir, f->base);
+	px = px ? px * 3 / 4 : 525;
 	fputs("<figure id=\"f-", html);
 	report_escape(html, f->base);
-	fputs("\">", html);
+	fprintf(html, "\" style=\"width:%upx\">", px);
 	const char *img = f->formats & PLOT_PNG ? "png" : f->formats & PLOT_SVG ? "svg" : NULL;
 	if (img) {
 		fputs("<a href=\"", html);
 		report_escape(html, f->base);
 		fprintf(html, ".%s\"><img src=\"", f->formats & PLOT_PDF ? "pdf" : img);
 		report_escape(html, f->base);
-		fprintf(html, ".%s\" width=\"525\" alt=\"", img);
+		fprintf(html, ".%s\" width=\"%u\" alt=\"", img, px);
 		report_escape(html, f->caption);
 		fputs("\"></a>", html);
 	} else {
@@ -327,7 +347,7 @@ static void report_fig_name(FILE *html, const struct report_fig *f)
 	}
 }
 
-static void report_group(FILE *html, sqlite3 *db, const struct runs_run *runs, int n, int g,
+static void report_group(FILE *html, const char *dir, sqlite3 *db, const struct runs_run *runs, int n, int g,
 			 const struct compare_metric *m, const struct report_fig *figs, int nfigs)
 {
 	char title[256];
@@ -353,7 +373,7 @@ static void report_group(FILE *html, sqlite3 *db, const struct runs_run *runs, i
 	for (int i = 0; i < nfigs; i++)
 		if (figs[i].group == g) {
 			if (figs[i].key)
-				report_figure(html, &figs[i]);
+				report_figure(html, dir, &figs[i]);
 			else
 				rest++;
 		}
@@ -371,7 +391,7 @@ static void report_group(FILE *html, sqlite3 *db, const struct runs_run *runs, i
 	fputs("</ul>\n", html);
 	for (int i = 0; i < nfigs; i++)
 		if (figs[i].group == g && !figs[i].key)
-			report_figure(html, &figs[i]);
+			report_figure(html, dir, &figs[i]);
 }
 
 bool report_write(const char *path, const char *dbpath, sqlite3 *db, const struct runs_run *runs, int n,
@@ -380,6 +400,13 @@ bool report_write(const char *path, const char *dbpath, sqlite3 *db, const struc
 	FILE *html = fopen(path, "w");
 	if (!html)
 		return false;
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
 	int groups = 0;
 	for (int i = 0; i < n; i++)
 		groups = MAX(groups, runs[i].group + 1);
@@ -446,7 +473,7 @@ bool report_write(const char *path, const char *dbpath, sqlite3 *db, const struc
 			for (int i = 0; i < n && !same; i++)
 				same = runs[i].group == h && !strcmp(runs[i].study, r0->study);
 			if (same)
-				report_group(html, db, runs, n, h, m, figs, nfigs);
+				report_group(html, dir, db, runs, n, h, m, figs, nfigs);
 		}
 	}
 	fprintf(html, "</body></html>\n");
