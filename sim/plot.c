@@ -972,8 +972,10 @@ static void plot_extfrag(struct plot_ctx *pc, const struct plot_group *gr, unsig
 	char *v = xmalloc(vl);
 	plot_group_gtitle(gr, gt, sizeof(gt));
 	int thp = MIN(PLOT_THP_ORDER, gr->maxord);
-	for (int k = K_THP; k <= K_FRAGINDEX; k++) {
-		if (!(which & (1u << k)) || k == K_FRAG)
+	static const int kinds[] = { K_THP, K_UNUSABLE, K_FRAGINDEX };
+	for (size_t ki = 0; ki < ARRAY_SIZE(kinds); ki++) {
+		int k = kinds[ki];
+		if (!(which & (1u << k)))
 			continue;
 		snprintf(v, vl, "files=\"%s\"; labels=\"%s\"; colours='%s'; xscale=%.9g; xlab='%s'; xmax=%.9g; "
 			 "maxord=%d; order=%d; index='%s'", files, labels, colours, gr->xscale, gr->xlab,
