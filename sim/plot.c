@@ -590,7 +590,8 @@ static bool plot_series_write(struct plot_ctx *pc, const struct runs_run *r, uin
 			R / MIB, (double)s[i].allocated / MIB, (double)s[i].footprint / MIB);
 		plot_tsv_value(f, s[i].internal_frag, 6);
 		plot_tsv_value(f, s[i].total_overhead, 6);
-		fprintf(f, "\t%lld\t%lld", (long long)s[i].hostage_pages, (long long)s[i].failed_allocs);
+		plot_tsv_value(f, s[i].hostage_pages, 12);
+		fprintf(f, "\t%lld", (long long)s[i].failed_allocs);
 		plot_tsv_value(f, R > 0 ? (double)s[i].footprint / R : NAN, 6);
 		plot_tsv_value(f, R > 0 ? (double)s[i].allocated / R : NAN, 6);
 		plot_tsv_value(f, s[i].cached_empty_pages, 12);
@@ -686,10 +687,10 @@ static void plot_group_build(struct plot_ctx *pc, const struct runs_run *runs, i
 		}
 		if (runs_ended_early(r) && el < elen) {
 			double R = (double)last.requested;
-			el += (size_t)snprintf(ends + el, elen - el, "%lld\t%.9f\t%.6g\t%.6g\t%lld\t%ld\t%s\n",
+			el += (size_t)snprintf(ends + el, elen - el, "%lld\t%.9f\t%.6g\t%.6g\t%.12g\t%ld\t%s\n",
 					       (long long)last.events, (double)last.footprint / MIB,
 					       R > 0 ? (double)last.footprint / R : NAN, R > 0 ? (double)last.allocated / R : NAN,
-					       (long long)last.hostage_pages, strtol(plot_backend_colour(r->alloc) + 1, NULL, 16),
+					       last.hostage_pages, strtol(plot_backend_colour(r->alloc) + 1, NULL, 16),
 					       r->status);
 		}
 	}

@@ -296,7 +296,7 @@ size_t runs_series_read(sqlite3 *db, int64_t run, struct runs_sample **out)
 			.requested = sqlite3_column_int64(st, 2), .allocated = sqlite3_column_int64(st, 3),
 			.footprint = sqlite3_column_int64(st, 4),
 			.internal_frag = runs_double(st, 5), .total_overhead = runs_double(st, 6),
-			.hostage_pages = sqlite3_column_int64(st, 7), .failed_allocs = sqlite3_column_int64(st, 8),
+			.hostage_pages = runs_double(st, 7), .failed_allocs = sqlite3_column_int64(st, 8),
 			.free_pages = sqlite3_column_int64(st, 9), .cached_empty_pages = runs_double(st, 10),
 		};
 	}

@@ -73,7 +73,8 @@ struct runs_sample {
 	int64_t time_ns, events;
 	int64_t requested, allocated, footprint;   /* R, A, F in bytes */
 	double internal_frag, total_overhead;      /* NaN when undefined (A or F = 0) */
-	int64_t hostage_pages, failed_allocs, free_pages;
+	int64_t failed_allocs, free_pages;
+	double hostage_pages;                      /* NaN when the sample has no frag row */
 	double cached_empty_pages;                 /* NaN when the database has no such column */
 };
 /* The largest simulated time and event count of a run's samples (0 when none). */

@@ -92,6 +92,12 @@ readme readme-footprint "Footprint and live bytes: gcc-small"
 readme readme-bitmap "Page bitmap: nta-fragmentation, nta"
 readme readme-unusable "Unusable free space index per order, zone DMA32: exhaust, mem 32 MiB"
 
+# the bound: a demo whose figures outgrow 20 MB has gone wrong
+mb=$(du -sm "$OUT" | cut -f1)
+if [ "$mb" -ge 20 ]; then
+	say "$OUT holds $mb MB, more than the 20 MB a demo may write"
+	failed=$((failed + 1))
+fi
 n=$(ls "$OUT"/*.png 2>/dev/null | wc -l)
 kinds=$(awk -F'\t' '$2 == "figure" { n = $1; sub(/\.[a-z]+$/, "", n); sub(/^[a-z]+[0-9]+_/, "", n); print n }' \
 	"$OUT/manifest.tsv" | sort -u | tr '\n' ' ')
