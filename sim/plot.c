@@ -90,6 +90,7 @@
 #define PLOT_TIME_COLS     240    /* time columns of the heat maps and the memory map */
 #define PLOT_MAP_ROWS      192    /* frame rows of the memory map */
 #define PLOT_CACHES        8      /* caches named in the cache figure; the rest are "others" */
+#define PLOT_MAX_SERIES    16     /* runs in a figure over time (lines, panels) at most */
 #define PLOT_MAX_JOBS      4      /* gnuplot processes at once (and at most one per CPU) */
 #define PLOT_THP_ORDER     9      /* x86-64's 2 MiB huge page */
 #define PLOT_LOG_RATIO     20.0   /* a bar panel is logarithmic from this max/min on */
@@ -637,6 +638,11 @@ static void plot_group_build(struct plot_ctx *pc, const struct runs_run *runs, i
 		if (runs[i].group == g && runs[i].reference)
 			compare_entry_read(pc->db, &runs[i], m, &gr->e[k++]);
 	compare_rank(gr->e, (size_t)k);
+	if (k > PLOT_MAX_SERIES) {
+		fprintf(stderr, "kmemsim plot: %s: %d runs of one seed; the figures over time show the first %d ranked\n",
+			gr->title, k, PLOT_MAX_SERIES);
+		k = PLOT_MAX_SERIES;
+	}
 	gr->n = k;
 	gr->maxord = -1;
 	for (int i = 0; i < gr->n; i++) {
