@@ -62,8 +62,11 @@ void compare_entry_read(sqlite3 *db, const struct runs_run *r, const struct comp
 	double page = runs_stat(db, r->id, "page_failed", NAN);
 	e->run = r;
 	e->metric = runs_stat(db, r->id, m->key, NAN) / m->scale;
-	/* a missing count is not a zero: such a run has not shown it served everything */
-	e->served = failed == 0 && page == 0;
+	/* a missing count is not a zero: such a run has not shown it served
+	 * everything; nor has a run that ended early */
+	e->served = failed == 0 && page == 0 && !runs_ended_early(r);
+	e->nruns = 1;
+	e->ci95 = NAN;
 }
 
 static int compare_entry_cmp(const void *x, const void *y)
@@ -100,6 +103,84 @@ int compare_group_rank(sqlite3 *db, const struct runs_run *runs, int n, int g,
 	return k;
 }
 
+/* Student's t at 0.975 for df = 1..30; beyond, 1.96 + 2.4/df (within
+ * 0.003 of the table up to df = 120, and toward 1.96) */
+static const double compare_t975[30] = {
+	12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+	2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+	2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+};
+
+void compare_ci95(const double *v, int n, double *mean, double *half)
+{
+	double sum = 0;
+	*mean = *half = NAN;
+	for (int i = 0; i < n; i++) {
+		if (isnan(v[i]))
+			return;
+		sum += v[i];
+	}
+	if (n < 1)
+		return;
+	*mean = sum / n;
+	if (n < 2)
+		return;
+	double ss = 0;
+	for (int i = 0; i < n; i++)
+		ss += (v[i] - *mean) * (v[i] - *mean);
+	int df = n - 1;
+	double t = df <= 30 ? compare_t975[df - 1] : 1.96 + 2.4 / df;
+	*half = t * sqrt(ss / df) / sqrt((double)n);
+}
+
+int compare_group_rank_backends(sqlite3 *db, const struct runs_run *runs, int n, int g,
+				const struct compare_metric *m, struct compare_entry *e)
+{
+	int k = 0;
+	double *v = xmalloc((size_t)(n ? n : 1) * sizeof(*v));
+	for (int i = 0; i < n; i++) {
+		if (runs[i].group != g)
+			continue;
+		bool seen = false;
+		for (int j = 0; j < k && !seen; j++)
+			seen = !strcmp(e[j].run->alloc, runs[i].alloc);
+		if (seen)
+			continue;
+		/* every run of this back end in the group; the entry's run the
+		 * reference seed's first */
+		struct compare_entry one, agg = { .served = true };
+		int nv = 0;
+		for (int j = i; j < n; j++) {
+			if (runs[j].group != g || strcmp(runs[j].alloc, runs[i].alloc))
+				continue;
+			compare_entry_read(db, &runs[j], m, &one);
+			v[nv++] = one.metric;
+			agg.served &= one.served;
+			if (!agg.run || runs[j].seed < agg.run->seed)
+				agg.run = &runs[j];
+		}
+		compare_ci95(v, nv, &agg.metric, &agg.ci95);
+		agg.nruns = nv;
+		e[k++] = agg;
+	}
+	free(v);
+	compare_rank(e, (size_t)k);
+	return k;
+}
+
+void compare_run_failures_format(sqlite3 *db, const struct runs_run *r, char *buf, size_t n)
+{
+	if (!runs_ended_early(r)) {
+		compare_failures_format(db, r->id, buf, n);
+		return;
+	}
+	char rest[256];
+	compare_failures_format(db, r->id, rest, sizeof(rest));
+	bool counts = strcmp(rest, "none") && strcmp(rest, "n/a");
+	snprintf(buf, n, "%s%s%s%s%s%s", r->status, r->message[0] ? " (" : "", r->message, r->message[0] ? ")" : "",
+		 counts ? "; " : "", counts ? rest : "");
+}
+
 void compare_failures_format(sqlite3 *db, int64_t run, char *buf, size_t n)
 {
 	double failed = runs_stat(db, run, "failed_allocs", NAN);
@@ -130,7 +211,7 @@ void compare_failures_format(sqlite3 *db, int64_t run, char *buf, size_t n)
 void compare_rule_format(const struct compare_metric *m, char *buf, size_t n)
 {
 	snprintf(buf, n, "back ends that served the whole workload (no failed allocation, no failed page "
-		 "allocation) first, then by %s, ascending, undefined values (n/a) after every defined one, "
+		 "allocation, the run not ended early) first, then by %s, ascending, undefined values (n/a) after every defined one, "
 		 "ties by back-end name", m->label);
 }
 
@@ -244,8 +325,31 @@ static void compare_wrap_print(const char *text, int width)
 	fputc('\n', stdout);
 }
 
-/* Print the ranked table of study's runs; returns their number, -1 when
- * the database cannot be read. */
+/* Print the rows of group g of runs[0..nruns), ranked; returns their number. */
+static int compare_group_print(sqlite3 *sdb, const struct runs_run *runs, int nruns, int g,
+			       const struct compare_metric *m, struct compare_entry *e)
+{
+	int n = compare_group_rank(sdb, runs, nruns, g, m, e);
+	for (int i = 0; i < n; i++) {
+		const struct runs_run *r = e[i].run;
+		char v[32], fails[256];
+		printf("%-4d %-7s %6lld", i + 1, r->alloc, (long long)r->id);
+		for (const struct compare_metric *c = compare_metrics; c->name; c++) {
+			compare_value_format(runs_stat(sdb, r->id, c->key, NAN) / c->scale, c->decimals, v, sizeof(v));
+			printf(" %*s", c->scale == MIB ? 12 : 9, v);
+		}
+		compare_value_format(runs_stat(sdb, r->id, "pt_pages", NAN), 0, v, sizeof(v));
+		compare_run_failures_format(sdb, r, fails, sizeof(fails));
+		printf(" %8s  %s\n", v, fails);
+	}
+	return n;
+}
+
+/* Print the ranked table of study's runs, a ranking per group (runs of
+ * other inputs or parameters, a sweep in one study, are never ranked
+ * against each other; each group under its title when there are
+ * several); returns the number of runs, -1 when the database cannot be
+ * read. */
 static int compare_table_print(const char *db, const char *study, const struct compare_metric *m)
 {
 	char err[512];
@@ -256,23 +360,20 @@ static int compare_table_print(const char *db, const char *study, const struct c
 	}
 	static struct runs_run runs[RUNS_MAX];
 	static struct compare_entry e[RUNS_MAX];
-	int n = runs_select(sdb, NULL, 0, study, runs);
-	n = compare_group_rank(sdb, runs, n > 0 ? n : 0, -1, m, e);
+	int nruns = runs_select(sdb, NULL, 0, study, runs), groups = 0, total = 0;
+	for (int i = 0; i < nruns; i++)
+		groups = MAX(groups, runs[i].group + 1);
 	printf("%-4s %-7s %6s", "rank", "backend", "run");
 	for (const struct compare_metric *c = compare_metrics; c->name; c++)
 		printf(" %*s", c->scale == MIB ? 12 : 9, c->column);
 	printf(" %8s  %s\n", "pt_pages", "failures");
-	for (int i = 0; i < n; i++) {
-		const struct runs_run *r = e[i].run;
-		char v[32], fails[256];
-		printf("%-4d %-7s %6lld", i + 1, r->alloc, (long long)r->id);
-		for (const struct compare_metric *c = compare_metrics; c->name; c++) {
-			compare_value_format(runs_stat(sdb, r->id, c->key, NAN) / c->scale, c->decimals, v, sizeof(v));
-			printf(" %*s", c->scale == MIB ? 12 : 9, v);
+	for (int g = 0; g < groups; g++) {
+		if (groups > 1) {
+			char title[256];
+			runs_group_title(runs, nruns, g, title, sizeof(title));
+			printf("== %s\n", title);
 		}
-		compare_value_format(runs_stat(sdb, r->id, "pt_pages", NAN), 0, v, sizeof(v));
-		compare_failures_format(sdb, r->id, fails, sizeof(fails));
-		printf(" %8s  %s\n", v, fails);
+		total += compare_group_print(sdb, runs, nruns, g, m, e);
 	}
 	char note[1024], rule[512];
 	compare_rule_format(m, rule, sizeof(rule));
@@ -282,7 +383,7 @@ static int compare_table_print(const char *db, const char *study, const struct c
 	compare_wrap_print(note, 96);
 	printf("(study %s in %s)\n", study, db);
 	runs_close(sdb);
-	return n;
+	return total;
 }
 
 static const char compare_usage[] =
@@ -301,7 +402,7 @@ static const char compare_usage[] =
 "                        (mean_internal_frag)\n"
 "  --db FILE             results database (default results.db)\n"
 "  --study LABEL         study label of the runs (default compare-INPUT-TIME-PID)\n"
-"  --out DIR             figures and index.html (default plots/out)\n"
+"  --out DIR             figures and index.html go to DIR/STUDY/ (default plots/out)\n"
 "  --no-plot             print the table only\n"
 "  --help                this text\n"
 "run options, passed to every run (see `kmemsim --help`): --mem, --cpus, --seed,\n"
@@ -458,8 +559,13 @@ int cmd_compare(int argc, char **argv)
 		fprintf(stderr, "kmemsim compare: %d of %zu runs failed (rows kept, marked failed)\n", failed, nb);
 	int prc = 0;
 	if (plot && n > 0) {
+		/* the study's own folder: never another study's figures or index.html */
+		static char dir[PATH_MAX];
+		char slug[128];
+		plot_slug(study, slug, sizeof(slug));
+		snprintf(dir, sizeof(dir), "%s/%s", out, slug);
 		static struct plot_opts o;
-		o = (struct plot_opts){ .db = db, .out = out, .study = study, .rank_by = metric };
+		o = (struct plot_opts){ .db = db, .out = dir, .study = study, .rank_by = metric };
 		prc = plot_write(&o);
 	}
 	rc = failed || n == 0 ? 1 : prc;

@@ -9,8 +9,9 @@
  *  2. the chosen metric, ascending; an undefined metric (absent or NULL)
  *     after every defined one;
  *  3. back-end name, then run id.
- * A run that failed allocations is never ranked above one that served
- * everything, never "best", never bold.
+ * A run that failed allocations, or ended early (failed, interrupted,
+ * abandoned), is never ranked above one that served everything, never
+ * "best", never bold.
  */
 #ifndef KMS_COMPARE_H
 #define KMS_COMPARE_H
@@ -37,11 +38,13 @@ const struct compare_metric *compare_metric_lookup(const char *name);
 /* "peak, final, ..." for messages. */
 void compare_metric_names(char *buf, size_t n);
 
-/* One run to rank. */
+/* One run to rank, or one back end over the seeds of a group. */
 struct compare_entry {
-	const struct runs_run *run;
-	double metric;     /* the ranking metric, scaled; NaN when undefined */
-	bool served;       /* the back end served the whole workload */
+	const struct runs_run *run;   /* the run (over seeds: the reference seed's) */
+	double metric;     /* the ranking metric, scaled; NaN when undefined (over seeds: the mean, NaN when any is) */
+	bool served;       /* the back end served the whole workload (over seeds: in every one) */
+	int nruns;         /* runs the entry stands for (0 or 1: one run) */
+	double ci95;       /* half-width of the 95% confidence interval of the mean; NaN for one run */
 };
 
 /* Fill e for run r with metric m from db. */
@@ -51,8 +54,17 @@ void compare_entry_read(sqlite3 *db, const struct runs_run *r, const struct comp
  * ranked, into e; returns their number. */
 int compare_group_rank(sqlite3 *db, const struct runs_run *runs, int n, int g,
 		       const struct compare_metric *m, struct compare_entry *e);
+/* One entry per back end of group g, its metric the mean over the
+ * group's runs of that back end (seeds), ranked by the same rule; returns
+ * their number. */
+int compare_group_rank_backends(sqlite3 *db, const struct runs_run *runs, int n, int g,
+				const struct compare_metric *m, struct compare_entry *e);
 /* Sort e[0..n) by the ranking rule. */
 void compare_rank(struct compare_entry *e, size_t n);
+/* Mean of v[0..n) into *mean and the half-width of its 95% confidence
+ * interval (Student's t, n - 1 degrees of freedom) into *half: NaN for
+ * n < 2; both NaN when n = 0 or any value is NaN. */
+void compare_ci95(const double *v, int n, double *mean, double *half);
 
 /* A run's failures with their reasons: "none", "458 too_big",
  * "12 nomem, 3 pgtable, 2 page_alloc" (failed_<reason> keys of
@@ -60,6 +72,9 @@ void compare_rank(struct compare_entry *e, size_t n);
  * other: failed_allocs not accounted by a reason), or "n/a" when the run
  * has no failed_allocs. */
 void compare_failures_format(sqlite3 *db, int64_t run, char *buf, size_t n);
+/* As compare_failures_format, led by how the run ended when it ended
+ * early: "interrupted (SIGINT); 3 nomem", "failed (no such file)". */
+void compare_run_failures_format(sqlite3 *db, const struct runs_run *r, char *buf, size_t n);
 /* The ranking rule in a sentence, for footnotes: "back ends that ...". */
 void compare_rule_format(const struct compare_metric *m, char *buf, size_t n);
 

@@ -27,6 +27,7 @@ static const char usage[] =
 "  compare (--trace FILE | SCRIPT.lua) [--allocators A,B] [--rank-by M] [options]\n"
 "                        run back ends on the same input and rank them (compare --help)\n"
 "  plot [--db FILE] [--run ID ...] [--study S] [--out DIR] [--rank-by M]\n"
+"       [--kind K] [--format png|pdf|svg] [--snapshot LABEL]\n"
 "                        draw figures from a results database (plot --help)\n"
 "  convert [--lenient] IN OUT.kmt\n"
 "                        parse a trace once into kmemsim's binary trace (--trace OUT.kmt)\n"

@@ -1,6 +1,8 @@
 /*
- * report.h - index.html: the page that shows a results database's figures
- * with tables of headline numbers (written by `kmemsim plot`).
+ * report.h - index.html: the page that leads with the answer. Per study
+ * and group of runs, the ranking table with failures, the group's three
+ * leading figures, then the rest of its figures under a table of contents.
+ * plot.c draws the figures and passes them here once gnuplot is done.
  */
 #ifndef KMS_REPORT_H
 #define KMS_REPORT_H
@@ -10,7 +12,6 @@
 
 typedef struct sqlite3 sqlite3;
 struct runs_run;
-struct compare_entry;
 struct compare_metric;
 
 /* Write s with &, <, >, " and ' escaped: everything that comes from data
@@ -18,24 +19,22 @@ struct compare_metric;
  * through here. */
 void report_escape(FILE *html, const char *s);
 
-/* Create path and write the page's head; NULL when it cannot be written. */
-FILE *report_open(const char *path, const char *dbpath, int nruns);
-/* The list of runs of study (NULL: any) that did not finish. */
-void report_unfinished(FILE *html, sqlite3 *db, const char *study);
-/* One row per input (group), one column per back end: metric m, J&W #4,
- * failures; the best run that served the whole workload in bold. */
-void report_overview(FILE *html, sqlite3 *db, const struct runs_run *runs, int n,
-		     const struct compare_metric *m);
-/* A group's heading and its table, rows ranked (compare_rank) by m. */
-void report_group_begin(FILE *html, const struct runs_run *r0);
-void report_group_table(FILE *html, sqlite3 *db, const struct compare_entry *ranked, int n,
-			const struct compare_metric *m);
-/* A back end's heading inside a group. */
-void report_backend_begin(FILE *html, const char *alloc);
-/* A figure: base.png with caption_html (markup, written as is) followed by
- * text (data: may be NULL). */
-void report_figure(FILE *html, const char *base, const char *caption_html, const char *text);
-/* Close the page and the file. */
-void report_close(FILE *html);
+/* One figure plot.c drew (or tried to). */
+struct report_fig {
+	char base[64];        /* file name without extension, in the page's folder */
+	char caption[512];    /* plain text: what is drawn, exactly */
+	int group;            /* runs[].group of the figure's runs */
+	int64_t run;          /* the run of a per-run figure; 0 for a group's */
+	const char *alloc;    /* the back end of a per-run figure */
+	bool key;             /* one of the group's three leading figures */
+	unsigned formats;     /* PLOT_* files gnuplot wrote (plot.h); 0: drawing failed */
+};
+
+/* Write index.html at path: the runs that ended early, an overview (one
+ * row per group, one column per back end), then per study and group the
+ * ranking table, the leading figures and the rest. figs in drawing order.
+ * False when path cannot be written. */
+bool report_write(const char *path, const char *dbpath, sqlite3 *db, const struct runs_run *runs, int n,
+		  const struct compare_metric *m, const struct report_fig *figs, int nfigs);
 
 #endif

@@ -97,10 +97,32 @@ double runs_stat(sqlite3 *db, int64_t run, const char *key, double dflt)
 	return v;
 }
 
+bool runs_ended_early(const struct runs_run *r)
+{
+	return r->status[0] && strcmp(r->status, "ok") != 0;
+}
+
+/* params without the allocator= and seed= words: what the runs of one
+ * experiment share */
+static void runs_config_make(const char *params, char *out, size_t n)
+{
+	size_t l = 0;
+	out[0] = '\0';
+	for (const char *p = params; *p;) {
+		size_t len = strcspn(p, " ");
+		if (len && strncmp(p, "allocator=", 10) && strncmp(p, "seed=", 5) && l + len + 2 < n)
+			l += (size_t)snprintf(out + l, n - l, "%s%.*s", l ? " " : "", (int)len, p);
+		p += len;
+		while (*p == ' ')
+			p++;
+	}
+}
+
 int runs_select(sqlite3 *db, const int64_t *ids, int nids, const char *study, struct runs_run *runs)
 {
-	sqlite3_stmt *st = runs_prepare(db, "SELECT id, allocator, coalesce(input, ''), seed, coalesce(study, ''), mem_bytes"
-					" FROM runs WHERE status='ok' AND (?1 IS NULL OR study=?1) ORDER BY id");
+	sqlite3_stmt *st = runs_prepare(db, "SELECT id, allocator, coalesce(input, ''), seed, coalesce(study, ''), mem_bytes,"
+					" status, coalesce(message, ''), coalesce(params, '')"
+					" FROM runs WHERE status <> 'running' AND (?1 IS NULL OR study=?1) ORDER BY id");
 	if (!st)
 		return -1;
 	if (study)
@@ -122,10 +144,13 @@ int runs_select(sqlite3 *db, const int64_t *ids, int nids, const char *study, st
 		r->seed = (uint64_t)sqlite3_column_int64(st, 3);
 		snprintf(r->study, sizeof(r->study), "%s", runs_text(st, 4));
 		r->mem_bytes = (uint64_t)sqlite3_column_int64(st, 5);
+		snprintf(r->status, sizeof(r->status), "%s", runs_text(st, 6));
+		snprintf(r->message, sizeof(r->message), "%s", runs_text(st, 7));
+		runs_config_make(runs_text(st, 8), r->config, sizeof(r->config));
 		r->group = -1;
 	}
 	sqlite3_finalize(st);
-	/* group by (input, study, seed, memory) in order of first appearance */
+	/* group by (study, input, config) in order of first appearance */
 	int groups = 0;
 	for (int i = 0; i < n; i++) {
 		if (runs[i].group >= 0)
@@ -133,12 +158,78 @@ int runs_select(sqlite3 *db, const int64_t *ids, int nids, const char *study, st
 		runs[i].group = groups;
 		for (int j = i + 1; j < n; j++)
 			if (runs[j].group < 0 && !strcmp(runs[j].input, runs[i].input) &&
-			    !strcmp(runs[j].study, runs[i].study) && runs[j].seed == runs[i].seed &&
-			    runs[j].mem_bytes == runs[i].mem_bytes)
+			    !strcmp(runs[j].study, runs[i].study) && !strcmp(runs[j].config, runs[i].config))
 				runs[j].group = groups;
 		groups++;
 	}
+	/* the reference seed of a group: its smallest */
+	for (int i = 0; i < n; i++) {
+		runs[i].reference = true;
+		for (int j = 0; j < n; j++)
+			if (runs[j].group == runs[i].group && runs[j].seed < runs[i].seed)
+				runs[i].reference = false;
+	}
 	return n;
+}
+
+/* the value of key in a config ("" when absent) into v */
+static bool runs_config_value(const char *config, const char *key, size_t klen, char *v, size_t n)
+{
+	for (const char *p = config; *p;) {
+		size_t len = strcspn(p, " ");
+		if (len > klen && !strncmp(p, key, klen) && p[klen] == '=') {
+			snprintf(v, n, "%.*s", (int)(len - klen - 1), p + klen + 1);
+			return true;
+		}
+		p += len;
+		while (*p == ' ')
+			p++;
+	}
+	v[0] = '\0';
+	return false;
+}
+
+void runs_group_title(const struct runs_run *runs, int n, int g, char *out, size_t len)
+{
+	const struct runs_run *r0 = NULL;
+	for (int i = 0; i < n && !r0; i++)
+		if (runs[i].group == g)
+			r0 = &runs[i];
+	if (!r0) {
+		snprintf(out, len, "?");
+		return;
+	}
+	size_t l = (size_t)snprintf(out, len, "%s", r0->name);
+	for (const char *p = r0->config; *p && l < len;) {
+		size_t klen = strcspn(p, "= "), wlen = strcspn(p, " ");
+		char mine[256], other[256];
+		runs_config_value(r0->config, p, klen, mine, sizeof(mine));
+		bool differs = false;
+		for (int i = 0; i < n && !differs; i++)
+			if (runs[i].group != g && !strcmp(runs[i].study, r0->study)) {
+				bool has = runs_config_value(runs[i].config, p, klen, other, sizeof(other));
+				differs = !has || strcmp(mine, other);
+			}
+		if (differs) {
+			/* "mem 16 MiB", "max order 9", a workload's "n=2000" */
+			uint64_t bytes = 0;
+			char key[64];
+			snprintf(key, sizeof(key), "%.*s", (int)MIN(klen, sizeof(key) - 1), p);
+			bool is_set = !strncmp(key, "set.", 4);
+			for (char *k = key; *k; k++)
+				if (*k == '_' && !is_set)
+					*k = ' ';
+			if ((!strcmp(key, "mem") || !strcmp(key, "zone map")) && parse_size(mine, &bytes) && bytes >= MIB)
+				l += (size_t)snprintf(out + l, len - l, ", %s %llu MiB", key, (unsigned long long)(bytes / MIB));
+			else if (is_set)
+				l += (size_t)snprintf(out + l, len - l, ", %s=%s", key + 4, mine);
+			else
+				l += (size_t)snprintf(out + l, len - l, ", %s %s", key, mine);
+		}
+		p += wlen;
+		while (*p == ' ')
+			p++;
+	}
 }
 
 void runs_unfinished(sqlite3 *db, const char *study, runs_unfinished_fn_t fn, void *ctx)
@@ -163,12 +254,36 @@ void runs_series_extent(sqlite3 *db, int64_t run, int64_t *time_ns, int64_t *eve
 	*events = runs_query_int(db, "SELECT max(events) FROM samples WHERE run_id=?", run, 0);
 }
 
+/* true when table has column col (a column other branches add later) */
+static bool runs_column_exists(sqlite3 *db, const char *table, const char *col)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM pragma_table_info('%s') WHERE name=?", table);
+	sqlite3_stmt *st = runs_prepare(db, sql);
+	bool yes = false;
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, col, -1, SQLITE_STATIC);
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+static double runs_double(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
+}
+
 size_t runs_series_read(sqlite3 *db, int64_t run, struct runs_sample **out)
 {
 	*out = NULL;
-	sqlite3_stmt *st = runs_prepare(db,
+	bool empty = runs_column_exists(db, "frag", "cached_empty_pages");
+	sqlite3_stmt *st = runs_prepare(db, empty ?
 		"SELECT s.time_ns, s.events, s.requested, s.allocated, s.footprint,"
-		" f.internal_frag, f.total_overhead, f.hostage_pages, s.failed_allocs"
+		" f.internal_frag, f.total_overhead, f.hostage_pages, s.failed_allocs, s.free_pages, f.cached_empty_pages"
+		" FROM samples s LEFT JOIN frag f USING (run_id, seq) WHERE s.run_id=? ORDER BY s.seq" :
+		"SELECT s.time_ns, s.events, s.requested, s.allocated, s.footprint,"
+		" f.internal_frag, f.total_overhead, f.hostage_pages, s.failed_allocs, s.free_pages, NULL"
 		" FROM samples s LEFT JOIN frag f USING (run_id, seq) WHERE s.run_id=? ORDER BY s.seq");
 	if (!st)
 		return 0;
@@ -182,9 +297,9 @@ size_t runs_series_read(sqlite3 *db, int64_t run, struct runs_sample **out)
 			.time_ns = sqlite3_column_int64(st, 0), .events = sqlite3_column_int64(st, 1),
 			.requested = sqlite3_column_int64(st, 2), .allocated = sqlite3_column_int64(st, 3),
 			.footprint = sqlite3_column_int64(st, 4),
-			.internal_frag = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5),
-			.total_overhead = sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6),
-			.hostage_pages = sqlite3_column_int64(st, 7), .failed_allocs = sqlite3_column_int64(st, 8),
+			.internal_frag = runs_double(st, 5), .total_overhead = runs_double(st, 6),
+			.hostage_pages = runs_double(st, 7), .failed_allocs = sqlite3_column_int64(st, 8),
+			.free_pages = sqlite3_column_int64(st, 9), .cached_empty_pages = runs_double(st, 10),
 		};
 	}
 	sqlite3_finalize(st);
@@ -206,6 +321,75 @@ void runs_buddy_main_zone(sqlite3 *db, int64_t run, char *zone, size_t n)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		snprintf(zone, n, "%s", runs_text(st, 0));
 	sqlite3_finalize(st);
+}
+
+int runs_buddy_zones(sqlite3 *db, int64_t run, char (*zones)[16], int max)
+{
+	sqlite3_stmt *st = runs_prepare(db, "SELECT zone, sum(free_blocks << ord) AS p FROM buddy"
+					" WHERE run_id=?1 AND seq=(SELECT min(seq) FROM buddy WHERE run_id=?1)"
+					" GROUP BY zone ORDER BY p DESC, zone");
+	int n = 0;
+	if (!st)
+		return 0;
+	sqlite3_bind_int64(st, 1, run);
+	while (n < max && sqlite3_step(st) == SQLITE_ROW)
+		snprintf(zones[n++], sizeof(zones[0]), "%s", runs_text(st, 0));
+	sqlite3_finalize(st);
+	return n;
+}
+
+int runs_buddy_max_order(sqlite3 *db, int64_t run)
+{
+	return (int)runs_query_int(db, "SELECT max(ord) FROM buddy WHERE run_id=?", run, -1);
+}
+
+size_t runs_huge_read(sqlite3 *db, int64_t run, int ord, struct runs_huge_row **out)
+{
+	*out = NULL;
+	sqlite3_stmt *st = runs_prepare(db,
+		"SELECT s.events, sum(b.free_blocks << b.ord),"
+		" sum(CASE WHEN b.ord >= ?2 THEN b.free_blocks << (b.ord - ?2) ELSE 0 END)"
+		" FROM buddy b JOIN samples s ON s.run_id=b.run_id AND s.seq=b.seq"
+		" WHERE b.run_id=?1 GROUP BY b.seq ORDER BY b.seq");
+	if (!st)
+		return 0;
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_int(st, 2, ord);
+	size_t n = 0, cap = 0;
+	struct runs_huge_row *v = NULL;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap)
+			v = xrealloc(v, (cap = cap ? 2 * cap : 1024) * sizeof(*v));
+		v[n++] = (struct runs_huge_row){ sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1),
+						 sqlite3_column_double(st, 2) };
+	}
+	sqlite3_finalize(st);
+	*out = v;
+	return n;
+}
+
+size_t runs_extfrag_read(sqlite3 *db, int64_t run, const char *zone, struct runs_extfrag_row **out)
+{
+	*out = NULL;
+	sqlite3_stmt *st = runs_prepare(db,
+		"SELECT s.events, e.ord, e.unusable, e.fragindex FROM extfrag e"
+		" JOIN samples s ON s.run_id=e.run_id AND s.seq=e.seq"
+		" WHERE e.run_id=? AND e.zone=? ORDER BY e.seq, e.ord");
+	if (!st)
+		return 0;
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_text(st, 2, zone, -1, SQLITE_STATIC);
+	size_t n = 0, cap = 0;
+	struct runs_extfrag_row *v = NULL;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap)
+			v = xrealloc(v, (cap = cap ? 2 * cap : 1024) * sizeof(*v));
+		v[n++] = (struct runs_extfrag_row){ sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
+						    runs_double(st, 2), runs_double(st, 3) };
+	}
+	sqlite3_finalize(st);
+	*out = v;
+	return n;
 }
 
 int64_t runs_buddy_samples(sqlite3 *db, int64_t run)
@@ -234,7 +418,7 @@ size_t runs_buddy_read(sqlite3 *db, int64_t run, const char *zone, int64_t strid
 			c = xrealloc(c, (cap *= 2) * sizeof(*c));
 		c[n++] = (struct runs_buddy_row){ sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
 						  sqlite3_column_int(st, 3), sqlite3_column_double(st, 4),
-						  sqlite3_column_double(st, 5), sqlite3_column_double(st, 6) };
+						  runs_double(st, 5), runs_double(st, 6) };
 	}
 	sqlite3_finalize(st);
 	*out = c;
@@ -332,15 +516,53 @@ static void runs_snapshot_used(void *ctx, uint64_t lo, uint64_t hi)
 			sn->bits[g / 8] |= (uint8_t)(1u << (g % 8));
 }
 
-bool runs_snapshot_read(sqlite3 *db, int64_t run, uint64_t bits_pages, struct runs_snapshot *sn)
+bool runs_owners_decode(const uint8_t *p, size_t len, uint64_t nframes, runs_owner_fn_t fn, void *ctx)
+{
+	const uint8_t *end = p ? p + len : NULL;
+	uint64_t pos = 0;
+	while (p && p < end) {
+		uint64_t code, id, n;
+		p = runs_varint_decode(p, end, &code);
+		if (p)
+			p = runs_varint_decode(p, end, &id);
+		if (p)
+			p = runs_varint_decode(p, end, &n);
+		if (!p || n > nframes - pos || code > UINT32_MAX)
+			return false;
+		if (n)
+			fn(ctx, (unsigned)code, pos, pos + n);
+		pos += n;
+	}
+	return true;
+}
+
+/* held[f] = 1 for the back end's frames (not free, reserved, a trace page or unowned) */
+static void runs_snapshot_held(void *ctx, unsigned code, uint64_t lo, uint64_t hi)
+{
+	struct runs_snapshot *sn = ctx;
+	if (code < SNAP_OWNER_BASE || code == SNAP_OWNER_BASE + OWNER_PAGE || code == SNAP_OWNER_BASE + OWNER_NONE)
+		return;
+	memset(sn->held + lo, 1, hi - lo);
+	sn->nheld += hi - lo;
+	sn->first = MIN(sn->first, lo);
+	sn->last = hi - 1;
+}
+
+bool runs_snapshot_read(sqlite3 *db, int64_t run, const char *label, uint64_t bits_pages,
+			struct runs_snapshot *sn)
 {
 	memset(sn, 0, sizeof(*sn));
-	sqlite3_stmt *st = runs_prepare(db, "SELECT nframes, granule, owners, bitmap, label, events FROM snapshots"
-					" WHERE run_id=? ORDER BY label IS NOT NULL AND used_granules > 0 DESC,"
-					" CASE WHEN label IS NULL THEN used_granules ELSE seq END DESC, seq LIMIT 1");
+	sqlite3_stmt *st = runs_prepare(db, label ?
+		"SELECT nframes, granule, owners, bitmap, label, events FROM snapshots"
+		" WHERE run_id=?1 AND label=?2 ORDER BY seq DESC LIMIT 1" :
+		"SELECT nframes, granule, owners, bitmap, label, events FROM snapshots"
+		" WHERE run_id=? ORDER BY label IS NOT NULL AND used_granules > 0 DESC,"
+		" CASE WHEN label IS NULL THEN used_granules ELSE seq END DESC, seq LIMIT 1");
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, run);
+	if (label)
+		sqlite3_bind_text(st, 2, label, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		return false;
@@ -358,27 +580,10 @@ bool runs_snapshot_read(sqlite3 *db, int64_t run, uint64_t bits_pages, struct ru
 		snprintf(sn->label, sizeof(sn->label), "%.60s", (const char *)sqlite3_column_text(st, 4));
 	}
 	sn->events = sqlite3_column_int64(st, 5);
-	/* held[f]: 1 when the frame is the back end's (not free, reserved or a trace page) */
 	sn->held = xcalloc(nframes, 1);
-	const uint8_t *p = sqlite3_column_blob(st, 2), *end = p + sqlite3_column_bytes(st, 2);
-	uint64_t pos = 0;
 	sn->first = UINT64_MAX;
-	while (p && p < end && pos < nframes) {
-		uint64_t code, id, n;
-		p = runs_varint_decode(p, end, &code);
-		if (p) p = runs_varint_decode(p, end, &id);
-		if (p) p = runs_varint_decode(p, end, &n);
-		if (!p)
-			break;
-		n = MIN(n, nframes - pos);
-		if (code >= SNAP_OWNER_BASE && code != SNAP_OWNER_BASE + OWNER_PAGE && code != SNAP_OWNER_BASE + OWNER_NONE) {
-			memset(sn->held + pos, 1, n);
-			sn->nheld += n;
-			sn->first = MIN(sn->first, pos);
-			sn->last = pos + n - 1;
-		}
-		pos += n;
-	}
+	runs_owners_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), nframes,
+			   runs_snapshot_held, sn);
 	if (!sn->nheld) {
 		sqlite3_finalize(st);
 		runs_snapshot_release(sn);
@@ -390,6 +595,27 @@ bool runs_snapshot_read(sqlite3 *db, int64_t run, uint64_t bits_pages, struct ru
 			   runs_snapshot_used, sn);
 	sqlite3_finalize(st);
 	return true;
+}
+
+void runs_snapshots_each(sqlite3 *db, int64_t run, bool with_owners, runs_snapshot_fn_t fn, void *ctx)
+{
+	sqlite3_stmt *st = runs_prepare(db, with_owners ?
+		"SELECT seq, events, nframes, label, owners FROM snapshots WHERE run_id=? ORDER BY seq" :
+		"SELECT seq, events, nframes, label, NULL FROM snapshots WHERE run_id=? ORDER BY seq");
+	if (!st)
+		return;
+	sqlite3_bind_int64(st, 1, run);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct runs_snapinfo si = { .seq = sqlite3_column_int64(st, 0), .events = sqlite3_column_int64(st, 1),
+					    .nframes = (uint64_t)sqlite3_column_int64(st, 2) };
+		if (sqlite3_column_text(st, 3)) {
+			si.has_label = true;
+			snprintf(si.label, sizeof(si.label), "%.60s", (const char *)sqlite3_column_text(st, 3));
+		}
+		const uint8_t *owners = with_owners ? sqlite3_column_blob(st, 4) : NULL;
+		fn(ctx, &si, owners, owners ? (size_t)sqlite3_column_bytes(st, 4) : 0);
+	}
+	sqlite3_finalize(st);
 }
 
 void runs_snapshot_release(struct runs_snapshot *sn)

@@ -16,7 +16,9 @@ typedef struct sqlite3 sqlite3;
 
 #define RUNS_MAX 512   /* runs one plot or compare reads at most */
 
-/* One finished run (status ok). Strings are as stored: HTML escapes them
+/* One run that is not running any more: status ok, failed, interrupted or
+ * abandoned (a run that ended early is drawn, its line ending with a
+ * mark, never hidden). Strings are as stored: HTML escapes them
  * (report.c), gnuplot strings sanitize them (plot.c). */
 struct runs_run {
 	int64_t id;
@@ -24,19 +26,33 @@ struct runs_run {
 	char input[256];     /* trace file or script, as given */
 	char name[128];      /* input's base name without extensions (runs_input_name) */
 	char study[128];
+	char status[16];     /* "" when not read (tests): taken as ok */
+	char message[160];   /* why it did not finish ("" when it did) */
+	char config[768];    /* runs.params without allocator= and seed=: the group key */
 	uint64_t seed, mem_bytes;
-	int group;           /* runs on one input: same input, study, seed and memory; from 0 */
+	int group;           /* runs of one experiment: same study, input and config; from 0 */
+	bool reference;      /* its seed is the group's smallest: the one time series are drawn for */
 };
+
+/* The run ended early: failed, interrupted or abandoned. */
+bool runs_ended_early(const struct runs_run *r);
 
 /* Open a results database read-only, with a generous busy timeout (runs
  * may still be writing). NULL and a message in err on failure. */
 sqlite3 *runs_open(const char *path, char *err, size_t errlen);
 void runs_close(sqlite3 *db);
 
-/* The finished runs of study (NULL: any), restricted to ids[0..nids) when
- * nids > 0, in id order, at most RUNS_MAX, grouped by input. Returns the
+/* The runs of study (NULL: any) that are not running, restricted to
+ * ids[0..nids) when nids > 0, in id order, at most RUNS_MAX, grouped:
+ * one group per (study, input, config) in order of first appearance, the
+ * seeds of a group together (a sweep over seeds is one group). Returns the
  * number of runs, -1 on an SQL error. */
 int runs_select(sqlite3 *db, const int64_t *ids, int nids, const char *study, struct runs_run *runs);
+
+/* A group's title: its input's name, then the parameters whose values
+ * differ between the groups of its study ("exhaust, mem 16 MiB"), so the
+ * groups of a sweep never share one label. */
+void runs_group_title(const struct runs_run *runs, int n, int g, char *out, size_t len);
 
 /* A trace file's or script's display name: its base name without .xz,
  * .ftrace, .trace, .txt, .lua or .mtrace. */
@@ -57,7 +73,9 @@ struct runs_sample {
 	int64_t time_ns, events;
 	int64_t requested, allocated, footprint;   /* R, A, F in bytes */
 	double internal_frag, total_overhead;      /* NaN when undefined (A or F = 0) */
-	int64_t hostage_pages, failed_allocs;
+	int64_t failed_allocs, free_pages;
+	double hostage_pages;                      /* NaN when the sample has no frag row */
+	double cached_empty_pages;                 /* NaN when the database has no such column */
 };
 /* The largest simulated time and event count of a run's samples (0 when none). */
 void runs_series_extent(sqlite3 *db, int64_t run, int64_t *time_ns, int64_t *events);
@@ -73,12 +91,28 @@ struct runs_buddy_row {
 };
 /* The zone with the most pages in the run's first sample ("Normal" when none). */
 void runs_buddy_main_zone(sqlite3 *db, int64_t run, char *zone, size_t n);
+/* The zones with buddy rows, most free pages in the first sample first;
+ * returns their number (at most max). */
+int runs_buddy_zones(sqlite3 *db, int64_t run, char (*zones)[16], int max);
+/* The largest order with buddy rows (-1 when none). */
+int runs_buddy_max_order(sqlite3 *db, int64_t run);
 /* Samples with buddy rows. */
 int64_t runs_buddy_samples(sqlite3 *db, int64_t run);
 /* Rows of zone for every stride-th sample, by sample then order, into a
  * malloc'ed array *out; returns the count. */
 size_t runs_buddy_read(sqlite3 *db, int64_t run, const char *zone, int64_t stride,
 		       struct runs_buddy_row **out);
+
+/* Per sample, over every zone: free pages, and the free blocks of order
+ * >= ord counted in blocks of 2^ord pages (free 2 MiB frames for ord 9). */
+struct runs_huge_row { int64_t events; double free_pages, blocks; };
+size_t runs_huge_read(sqlite3 *db, int64_t run, int ord, struct runs_huge_row **out);
+
+/* Gorman's indices of zone per sample and order, as stored (value/1000):
+ * NULL reads NaN; the fragmentation index's -1 ("the allocation would
+ * succeed") is kept for the caller to show as n/a. */
+struct runs_extfrag_row { int64_t events; int ord; double unusable, fragindex; };
+size_t runs_extfrag_read(sqlite3 *db, int64_t run, const char *zone, struct runs_extfrag_row **out);
 
 /* ---- per-cache tables ---- */
 
@@ -118,10 +152,29 @@ struct runs_snapshot {
 	uint16_t *used;     /* [nframes] used granules per frame */
 	uint8_t *bits;      /* granule bitmap, nframes * per_page bits; NULL when nheld > bits_pages */
 };
-/* The run's snapshot to picture: its last labelled one (a workload marks
- * its moment), else its fullest (first of equals). False when the run has
- * none, or none with a held frame. */
-bool runs_snapshot_read(sqlite3 *db, int64_t run, uint64_t bits_pages, struct runs_snapshot *sn);
+/* The run's snapshot to picture: the last one labelled label when label
+ * is not NULL; else its last labelled one (a workload marks its moment),
+ * else its fullest (first of equals). False when the run has none (or
+ * none with that label), or none with a held frame. */
+bool runs_snapshot_read(sqlite3 *db, int64_t run, const char *label, uint64_t bits_pages,
+			struct runs_snapshot *sn);
 void runs_snapshot_release(struct runs_snapshot *sn);
+
+/* Where a snapshot was taken. */
+struct runs_snapinfo {
+	int64_t seq, events;
+	uint64_t nframes;
+	bool has_label;
+	char label[64];   /* at most 60 bytes of the label */
+};
+/* Calls fn for each snapshot of the run in order, with its owners blob
+ * (owners NULL when with_owners is false: labels and places only). */
+typedef void (*runs_snapshot_fn_t)(void *ctx, const struct runs_snapinfo *si, const uint8_t *owners, size_t len);
+void runs_snapshots_each(sqlite3 *db, int64_t run, bool with_owners, runs_snapshot_fn_t fn, void *ctx);
+/* Calls fn for each run of frames [lo, hi) with one owner code (SNAP_*)
+ * in an owners blob of nframes frames; false when the blob is truncated
+ * or runs past nframes (the runs before have been passed to fn). */
+typedef void (*runs_owner_fn_t)(void *ctx, unsigned code, uint64_t lo, uint64_t hi);
+bool runs_owners_decode(const uint8_t *p, size_t len, uint64_t nframes, runs_owner_fn_t fn, void *ctx);
 
 #endif

@@ -9,7 +9,14 @@
  *    reasons in fail_reason_names order, the unexplained rest "other";
  *  - report_escape: the five characters, nothing else;
  *  - runs_bitmap_decode inverts metrics_bitmap_encode (random ranges,
- *    checked against a naive bitmap), and refuses truncated blobs.
+ *    checked against a naive bitmap), and refuses truncated blobs;
+ *  - compare_ci95 against Student's t worked by hand; the ranking of back
+ *    ends over seeds (means, CIs, "served" only if served in every seed)
+ *    on a hand-made run_stats table; a run that ended early never served;
+ *  - runs_select's groups (study, input, parameters but allocator and
+ *    seed; the smallest seed the reference) and runs_group_title naming
+ *    only the parameters that differ within a study;
+ *  - runs_owners_decode on a blob written by hand.
  */
 #include <math.h>
 #include <sqlite3.h>
@@ -19,6 +26,7 @@
 #include "check.h"
 #include "../sim/compare.h"
 #include "../sim/metrics.h"
+#include "../sim/physmem.h"
 #include "../sim/report.h"
 #include "../sim/runs.h"
 
@@ -227,9 +235,182 @@ static void t_bitmap_roundtrip(void)
 	CHECK_EQ(v, 130);
 }
 
+static bool near(double a, double b)
+{
+	return fabs(a - b) <= 1e-9 * MAX(1.0, fabs(b));
+}
+
+static void t_ci95(void)
+{
+	double mean, half;
+	/* 1, 2, 3: mean 2, s = 1, t(0.975, 2) = 4.303: half = 4.303 / sqrt(3) */
+	compare_ci95((const double[]){ 1, 2, 3 }, 3, &mean, &half);
+	CHECK(near(mean, 2.0));
+	CHECK_MSG(near(half, 4.303 / sqrt(3.0)), "half %.9f", half);
+	/* two values 10, 14: s = 2.828..., t(0.975, 1) = 12.706: half = 12.706 * 2 */
+	compare_ci95((const double[]){ 10, 14 }, 2, &mean, &half);
+	CHECK(near(mean, 12.0));
+	CHECK_MSG(near(half, 12.706 * sqrt(8.0) / sqrt(2.0)), "half %.9f", half);
+	/* one value: a mean, no interval; none: nothing; a NaN: undefined */
+	compare_ci95((const double[]){ 5 }, 1, &mean, &half);
+	CHECK(near(mean, 5.0) && isnan(half));
+	compare_ci95(NULL, 0, &mean, &half);
+	CHECK(isnan(mean) && isnan(half));
+	compare_ci95((const double[]){ 1, NAN, 3 }, 3, &mean, &half);
+	CHECK(isnan(mean) && isnan(half));
+	/* 41 values alternating 0 and 2 (and one more 0): df 40, t ~ 1.96 + 2.4/40 = 2.02 */
+	double v[41];
+	for (int i = 0; i < 41; i++)
+		v[i] = (i % 2) * 2.0;
+	compare_ci95(v, 41, &mean, &half);
+	double m = 40.0 / 41, ss = 0;
+	for (int i = 0; i < 41; i++)
+		ss += (v[i] - m) * (v[i] - m);
+	CHECK(near(mean, m));
+	CHECK_MSG(near(half, 2.02 * sqrt(ss / 40) / sqrt(41.0)), "half %.9f", half);
+}
+
+static void t_over_seeds(void)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/t_compare_seeds_%d.db", (int)getpid());
+	unlink(path);
+	sqlite3 *db;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	/* slub: peak 3, 4, 5 MiB, all served; slab: 1, 1, 1 MiB, seed 3 failed
+	 * 2 allocations; zone: 6, 6 MiB served, but seed 2's run was interrupted */
+	sqlite3_exec(db, "CREATE TABLE run_stats (run_id INTEGER, key TEXT, value REAL, PRIMARY KEY (run_id, key));"
+		     "INSERT INTO run_stats VALUES (1,'peak_footprint_bytes',3145728),(1,'failed_allocs',0),(1,'page_failed',0),"
+		     "(2,'peak_footprint_bytes',4194304),(2,'failed_allocs',0),(2,'page_failed',0),"
+		     "(3,'peak_footprint_bytes',5242880),(3,'failed_allocs',0),(3,'page_failed',0),"
+		     "(4,'peak_footprint_bytes',1048576),(4,'failed_allocs',0),(4,'page_failed',0),"
+		     "(5,'peak_footprint_bytes',1048576),(5,'failed_allocs',0),(5,'page_failed',0),"
+		     "(6,'peak_footprint_bytes',1048576),(6,'failed_allocs',2),(6,'failed_nomem',2),(6,'page_failed',0),"
+		     "(7,'peak_footprint_bytes',6291456),(7,'failed_allocs',0),(7,'page_failed',0),"
+		     "(8,'peak_footprint_bytes',6291456),(8,'failed_allocs',0),(8,'page_failed',0);",
+		     NULL, NULL, NULL);
+	struct runs_run r[9];
+	memset(r, 0, sizeof(r));
+	static const char *const alloc[] = { "slub", "slub", "slub", "slab", "slab", "slab", "zone", "zone", "slub" };
+	static const uint64_t seed[] = { 1, 2, 3, 1, 2, 3, 1, 2, 1 };
+	for (int i = 0; i < 9; i++) {
+		r[i].id = i + 1;
+		snprintf(r[i].alloc, sizeof(r[i].alloc), "%s", alloc[i]);
+		snprintf(r[i].status, sizeof(r[i].status), "ok");
+		r[i].seed = seed[i];
+		r[i].group = i < 8 ? 0 : 1;   /* run 9: another group, never mixed in */
+	}
+	snprintf(r[7].status, sizeof(r[7].status), "interrupted");
+	snprintf(r[7].message, sizeof(r[7].message), "SIGINT");
+	CHECK(runs_ended_early(&r[7]) && !runs_ended_early(&r[0]));
+	struct compare_entry e[9];
+	int n = compare_group_rank_backends(db, r, 9, 0, compare_metric_lookup("peak"), e);
+	CHECK_EQ(n, 3);
+	/* slub served everywhere: first, mean 4 MiB, half-width t(2) * 1 / sqrt 3 */
+	CHECK(!strcmp(e[0].run->alloc, "slub") && e[0].served && e[0].nruns == 3);
+	CHECK(near(e[0].metric, 4.0) && near(e[0].ci95, 4.303 / sqrt(3.0)));
+	CHECK_EQ(e[0].run->id, 1);   /* the reference seed's run */
+	/* then slab (1 MiB, smaller, but seed 3 failed) and zone (interrupted): by metric */
+	CHECK(!strcmp(e[1].run->alloc, "slab") && !e[1].served && near(e[1].metric, 1.0) && near(e[1].ci95, 0.0));
+	CHECK(!strcmp(e[2].run->alloc, "zone") && !e[2].served && e[2].nruns == 2);
+	/* the failures text of the interrupted run leads with how it ended */
+	char buf[128];
+	compare_run_failures_format(db, &r[7], buf, sizeof(buf));
+	CHECK_MSG(!strcmp(buf, "interrupted (SIGINT)"), "'%s'", buf);
+	compare_run_failures_format(db, &r[5], buf, sizeof(buf));
+	CHECK_MSG(!strcmp(buf, "2 nomem"), "'%s'", buf);
+	snprintf(r[5].status, sizeof(r[5].status), "failed");
+	compare_run_failures_format(db, &r[5], buf, sizeof(buf));
+	CHECK_MSG(!strcmp(buf, "failed; 2 nomem"), "'%s'", buf);
+	sqlite3_close(db);
+	unlink(path);
+}
+
+static void t_groups(void)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/t_compare_groups_%d.db", (int)getpid());
+	unlink(path);
+	sqlite3 *db;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	/* study s: exhaust on 16 MiB (seeds 2 and 1), on 32 MiB; study t:
+	 * exhaust on 16 MiB with set.n=5 and n=6; a run still running */
+	sqlite3_exec(db, "CREATE TABLE runs (id INTEGER PRIMARY KEY, study TEXT, allocator TEXT, input TEXT, params TEXT,"
+		     " seed INTEGER, mem_bytes INTEGER, status TEXT, message TEXT);"
+		     "INSERT INTO runs VALUES (1,'s','slub','w/exhaust.lua','allocator=slub mem=16777216 seed=2 cpus=2',2,16777216,'ok',NULL),"
+		     "(2,'s','slab','w/exhaust.lua','allocator=slab mem=16777216 seed=2 cpus=2',2,16777216,'failed','boom'),"
+		     "(3,'s','slub','w/exhaust.lua','allocator=slub mem=16777216 seed=1 cpus=2',1,16777216,'ok',NULL),"
+		     "(4,'s','slub','w/exhaust.lua','allocator=slub mem=33554432 seed=1 cpus=2',1,33554432,'ok',NULL),"
+		     "(5,'t','slub','w/exhaust.lua','allocator=slub mem=16777216 seed=1 cpus=2 set.n=5',1,16777216,'ok',NULL),"
+		     "(6,'t','slub','w/exhaust.lua','allocator=slub mem=16777216 seed=1 cpus=2 set.n=6',1,16777216,'interrupted','x'),"
+		     "(7,'t','slub','w/exhaust.lua','allocator=slub mem=16777216 seed=1 cpus=2 set.n=6',1,16777216,'running',NULL);",
+		     NULL, NULL, NULL);
+	static struct runs_run r[RUNS_MAX];
+	int n = runs_select(db, NULL, 0, NULL, r);
+	CHECK_EQ(n, 6);   /* the running one is not drawn */
+	CHECK(r[0].group == 0 && r[1].group == 0 && r[2].group == 0);   /* seeds and back ends of one experiment */
+	CHECK(r[3].group == 1 && r[4].group == 2 && r[5].group == 3);
+	CHECK(!r[0].reference && !r[1].reference && r[2].reference && r[3].reference);
+	CHECK(!strcmp(r[1].status, "failed") && !strcmp(r[1].message, "boom") && runs_ended_early(&r[1]));
+	CHECK(!strcmp(r[5].status, "interrupted"));
+	char t[256];
+	runs_group_title(r, n, 0, t, sizeof(t));
+	CHECK_MSG(!strcmp(t, "exhaust, mem 16 MiB"), "'%s'", t);
+	runs_group_title(r, n, 1, t, sizeof(t));
+	CHECK_MSG(!strcmp(t, "exhaust, mem 32 MiB"), "'%s'", t);
+	runs_group_title(r, n, 2, t, sizeof(t));   /* study t: only n differs (mem is the same there) */
+	CHECK_MSG(!strcmp(t, "exhaust, n=5"), "'%s'", t);
+	runs_group_title(r, n, 3, t, sizeof(t));
+	CHECK_MSG(!strcmp(t, "exhaust, n=6"), "'%s'", t);
+	/* one study alone: no parameter differs */
+	n = runs_select(db, NULL, 0, "s", r);
+	CHECK_EQ(n, 4);
+	n = runs_select(db, (const int64_t[]){ 4 }, 1, NULL, r);
+	CHECK_EQ(n, 1);
+	runs_group_title(r, n, 0, t, sizeof(t));
+	CHECK_MSG(!strcmp(t, "exhaust"), "'%s'", t);
+	sqlite3_close(db);
+	unlink(path);
+}
+
+struct owners { unsigned code[8]; uint64_t lo[8], hi[8]; int n; };
+
+static void owners_run(void *ctx, unsigned code, uint64_t lo, uint64_t hi)
+{
+	struct owners *o = ctx;
+	if (o->n < 8) {
+		o->code[o->n] = code;
+		o->lo[o->n] = lo;
+		o->hi[o->n++] = hi;
+	}
+}
+
+static void t_owners(void)
+{
+	/* (code, id, count): 300 reserved frames (count 300 = 0xac 0x02), 2
+	 * slab frames of cache 7, 0 frames of anything (skipped), 10 free */
+	static const uint8_t b[] = { SNAP_RESERVED, 0, 0xac, 0x02, SNAP_OWNER_BASE + OWNER_SLAB, 7, 2, 9, 0, 0,
+				     SNAP_FREE, 0, 10 };
+	struct owners o = { .n = 0 };
+	CHECK(runs_owners_decode(b, sizeof(b), 312, owners_run, &o));
+	CHECK_EQ(o.n, 3);
+	CHECK(o.code[0] == SNAP_RESERVED && o.lo[0] == 0 && o.hi[0] == 300);
+	CHECK(o.code[1] == SNAP_OWNER_BASE + OWNER_SLAB && o.lo[1] == 300 && o.hi[1] == 302);
+	CHECK(o.code[2] == SNAP_FREE && o.lo[2] == 302 && o.hi[2] == 312);
+	/* past the machine, or cut in a triple: refused */
+	o.n = 0;
+	CHECK(!runs_owners_decode(b, sizeof(b), 311, owners_run, &o));
+	o.n = 0;
+	CHECK(!runs_owners_decode(b, 5, 312, owners_run, &o));
+}
+
 int main(void)
 {
 	RUN(t_rank_rule);
+	RUN(t_ci95);
+	RUN(t_over_seeds);
+	RUN(t_groups);
+	RUN(t_owners);
 	RUN(t_failures_and_entries);
 	RUN(t_escape);
 	RUN(t_bitmap_roundtrip);

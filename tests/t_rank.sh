@@ -107,7 +107,7 @@ else
 fi
 
 # The bar chart's rows are in the table's order.
-bars=$(awk -F'\t' '!/^#/ { printf "%s ", $1 }' "$TMP/out/grp0_bars.tsv")
+bars=$(awk -F'\t' '!/^#/ { printf "%s ", $1 }' "$TMP/out/pj/grp0_bars.tsv")
 [ "$bars" = "$got_peak" ] && ok rank_bars_order || notok rank_bars_order "bars '$bars', table '$got_peak'"
 
 # A workload NTA cannot serve at all (every request above 16 KiB): its
@@ -125,12 +125,14 @@ dbjw3=$(sqlite3 "$DB" "SELECT count(*) FROM runs r JOIN run_stats s ON s.run_id 
 	WHERE r.study = '$LBL' AND r.allocator = 'nta' AND s.key = 'jw3_overhead_at_max_footprint' AND s.value IS NOT NULL")
 [ "$jw3" = "n/a" ] && [ "$dbjw3" = 0 ] && echo "$ntarow" | grep -q '3 too_big$' && ok rank_table_na \
 	|| notok rank_table_na "nta row '$ntarow', defined jw3 rows in db: $dbjw3"
-bt="$TMP/big/grp0_bars.tsv"
+# compare writes into the study's own folder, its label made a safe name
+BIGD=$(ls -d "$TMP/big"/*/ | head -n 1)
+bt="$BIGD/grp0_bars.tsv"
 nta_bar=$(awk -F'\t' '$1 == "nta" { print $3 "|" $4 "|" $6 "|" $9 }' "$bt")
 slub_bar=$(awk -F'\t' '$1 == "slub" { print $9 }' "$bt")
 [ "$nta_bar" = "NaN|NaN|NaN|0" ] && [ "$slub_bar" = 1 ] && ok rank_bars_missing \
 	|| notok rank_bars_missing "nta '$nta_bar' (jw3|jw4|int_frag|served), slub served '$slub_bar'"
-H="$TMP/big/index.html"
+H="$BIGD/index.html"
 # overview_bold FILE: the back ends whose overview cell is bold, and (after
 # a '|') those whose cell is marked failed, from the header's order
 overview_bold() {
@@ -148,7 +150,7 @@ overview_bold() {
 # the pj study: bold is exactly the first served back end (sqlite3's
 # order), failed cells exactly the runs that failed
 want_first=$(echo "$want_peak" | cut -d' ' -f1)
-ob=$(overview_bold "$TMP/out/index.html")
+ob=$(overview_bold "$TMP/out/pj/index.html")
 fcells=$(echo "${ob#*|}" | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/^ //')
 [ "${ob%%|*}" = "$want_first " ] && [ "$fcells" = "$failed" ] && ok rank_overview_bold \
 	|| notok rank_overview_bold "bold|failed '$ob', want bold $want_first, failed '$failed'"
@@ -157,9 +159,9 @@ sed -n '/<h2>Overview<\/h2>/,/<\/table>/p' "$H" | grep '^<tr><td>' >"$TMP/ovrow"
 [ "$ob" = "slub |nta " ] && grep -q 'n/a' "$TMP/ovrow" && grep -q 'failed: 3 too_big' "$TMP/ovrow" \
 	&& ok rank_overview_na || notok rank_overview_na "bold|failed '$ob': $(cat "$TMP/ovrow")"
 # no bold anywhere in a failed cell or row of either page
-if cat "$TMP/out/index.html" "$H" | grep -q 'class="failed"><b>' ||
-	cat "$TMP/out/index.html" "$H" | grep '<tr class="failed">' | grep -q '<b>'; then
-	notok rank_failed_never_bold "$(cat "$TMP/out/index.html" "$H" | grep 'failed' | grep '<b>' | head -2)"
+if cat "$TMP/out/pj/index.html" "$H" | grep -q 'class="failed"><b>' ||
+	cat "$TMP/out/pj/index.html" "$H" | grep '<tr class="failed">' | grep -q '<b>'; then
+	notok rank_failed_never_bold "$(cat "$TMP/out/pj/index.html" "$H" | grep 'failed' | grep '<b>' | head -2)"
 else
 	ok rank_failed_never_bold
 fi
@@ -170,8 +172,8 @@ else
 	notok rank_html_escaped "$(grep -n 'script\|x<i\|x&lt;' "$H" | head -3 | tr '\n' ' ')"
 fi
 grep -q '<td>n/a</td>' "$H" && ok rank_html_na || notok rank_html_na "no n/a cell in the group table"
-[ -s "$TMP/big/grp0_bars.png" ] && [ -s "$TMP/big/grp0_bars.svg" ] && ok rank_bars_drawn \
-	|| notok rank_bars_drawn "$(tail -n 3 "$TMP/big/gnuplot.log" 2>/dev/null | tr '\n' ' ')"
+[ -s "$BIGD/grp0_bars.png" ] && [ -s "$BIGD/grp0_bars.svg" ] && ok rank_bars_drawn \
+	|| notok rank_bars_drawn "$(tail -n 3 "$BIGD/gnuplot.log" 2>/dev/null | tr '\n' ' ')"
 
 # Every option is in the help texts.
 $KMEMSIM compare --help >"$TMP/ch.txt"; c=$?
