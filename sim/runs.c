@@ -219,7 +219,7 @@ void runs_group_title(const struct runs_run *runs, int n, int g, char *out, size
 			for (char *k = key; *k; k++)
 				if (*k == '_' && !is_set)
 					*k = ' ';
-			if ((!strcmp(key, "mem") || !strcmp(key, "zone map")) && parse_size(mine, &bytes) && bytes >= MIB)
+			if ((!strcmp(key, "mem") || !strcmp(key, "zone map")) && parse_u64(mine, true, &bytes) == PARSE_OK && bytes >= MIB)
 				l += (size_t)snprintf(out + l, len - l, ", %s %llu MiB", key, (unsigned long long)(bytes / MIB));
 			else if (is_set)
 				l += (size_t)snprintf(out + l, len - l, ", %s=%s", key + 4, mine);
