@@ -11,7 +11,7 @@ CC      ?= cc
 PKGS    := luajit libluajit-5.1-dev libsqlite3-dev sqlite3 gnuplot-nox xz-utils zstd pkg-config
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wwrite-strings -Wundef -Wformat=2 -Wvla \
-           -Wno-missing-field-initializers
+           -Wno-missing-field-initializers -Werror=implicit-function-declaration
 LUA_CFLAGS := $(shell pkg-config --cflags luajit 2>/dev/null)
 LUA_LIBS   := $(shell pkg-config --libs luajit 2>/dev/null)
 CPPFLAGS += -D_GNU_SOURCE $(LUA_CFLAGS)

@@ -277,7 +277,7 @@ static int cmd_engine(const char *allocator, const char *path, const char *mem_s
 {
 	struct params p;
 	uint64_t mem;
-	if (!parse_size(mem_s, &mem)) {
+	if (parse_u64(mem_s, true, &mem) != PARSE_OK) {
 		fprintf(stderr, "bench_replay: bad size %s\n", mem_s);
 		return 2;
 	}
