@@ -460,7 +460,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(cmd, "--version")) {
-		printf("kmemsim %s\n", KMEMSIM_VERSION);
+		printf("kmemsim %s (%s)\n", KMEMSIM_VERSION, kmemsim_git_commit());
 		return 0;
 	}
 	if (!strcmp(cmd, "run"))
