@@ -193,3 +193,13 @@ check emit_parallel_commands sh -c "grep -q '^submit: cd .* && parallel --jobs' 
 check emit_own_db_each test "$(grep -o -- '--db [^ ]*' "$TMP/par/jobs.txt" | sort -u | wc -l)" = 27
 $KMEMSIM sweep "$S" --db "$DB" --emit slurm --out "$TMP/sl" >"$TMP/sl.out" 2>&1
 check emit_nothing_left grep -q 'nothing to run' "$TMP/sl.out"
+
+# ---- the sweep figure: peak footprint against mem, a line per back end ----
+$KMEMSIM plot --db "$DB" --study sweeptest --kind sweep --out "$TMP/fig" >"$TMP/fig.log" 2>&1
+tsv=$(ls "$TMP/fig/"sweep*.tsv 2>/dev/null | head -n 1)
+check sweep_figure_drawn sh -c "ls '$TMP/fig/'sweep*.png '$TMP/fig/'sweep*.pdf >/dev/null 2>&1 &&
+	grep -q 'peak footprint (MiB) against mem: phases' '$TMP/fig/manifest.tsv'"
+want=$(sql "SELECT avg(s.value) / 1048576.0 FROM runs r JOIN run_stats s ON s.run_id = r.id AND s.key = 'peak_footprint_bytes'
+	WHERE r.allocator = 'slab' AND r.mem_bytes = 33554432")
+got=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "slab_mean") c = i } $1 == 32 { print $c }' "$tsv")
+check sweep_figure_mean_over_seeds awk -v a="$want" -v b="$got" 'BEGIN { exit !(b != "" && (a - b < 1e-6 && b - a < 1e-6)) }'
