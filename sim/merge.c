@@ -424,22 +424,24 @@ struct export_ctx {
 	int npkeys;
 };
 
-/* the value of key in params ("" when absent): false when absent */
+/* the value of key in params: a repeated key's values joined by a space
+ * (reserve=A+B reserve=C+D); false when absent */
 static bool export_param(const char *params, const char *key, char *v, size_t n)
 {
-	size_t kl = strlen(key);
+	size_t kl = strlen(key), l = 0;
+	bool found = false;
+	v[0] = '\0';
 	for (const char *p = params; p && *p;) {
 		size_t len = strcspn(p, " ");
-		if (len > kl && !strncmp(p, key, kl) && p[kl] == '=') {
-			snprintf(v, n, "%.*s", (int)(len - kl - 1), p + kl + 1);
-			return true;
+		if (len > kl && !strncmp(p, key, kl) && p[kl] == '=' && l < n) {
+			l += (size_t)snprintf(v + l, n - l, "%s%.*s", found ? " " : "", (int)(len - kl - 1), p + kl + 1);
+			found = true;
 		}
 		p += len;
 		while (*p == ' ')
 			p++;
 	}
-	v[0] = '\0';
-	return false;
+	return found;
 }
 
 static bool export_is_number(const char *s)
