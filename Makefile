@@ -20,6 +20,12 @@ CFLAGS  += -std=c11 $(WARN) -MMD -MP
 # -Wl,-E exports the kmemsim API to LuaJIT's FFI (ffi.C).
 LDFLAGS += -Wl,-E
 LDLIBS  += -lsqlite3 $(LUA_LIBS) -lm -lpthread
+# The git commit every run records (runs.git_commit): `git describe` of the
+# tree built, "unknown" outside git. build/git-commit changes only when the
+# commit does, and rebuilds the one file that uses it (sim/base.c).
+GIT_COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(shell mkdir -p build && (test "$$(cat build/git-commit 2>/dev/null)" = '$(GIT_COMMIT)' || echo '$(GIT_COMMIT)' > build/git-commit))
+CPPFLAGS += -DKMEMSIM_GIT='"$(GIT_COMMIT)"'
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRC     := $(wildcard sim/*.c allocators/*.c)
@@ -38,6 +44,8 @@ kmemsim: $(OBJ)
 build/rel/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+build/rel/sim/base.o build/test/sim/base.o: build/git-commit
 
 build/test/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -56,10 +56,45 @@ void *xrealloc(void *p, size_t n)
 	return p;
 }
 
+#ifndef KMEMSIM_GIT
+#define KMEMSIM_GIT "unknown"
+#endif
+
+const char *kmemsim_git_commit(void)
+{
+	return KMEMSIM_GIT;
+}
+
 char *xstrdup(const char *s)
 {
 	size_t n = strlen(s) + 1;
 	return memcpy(xmalloc(n), s, n);
+}
+
+char *argv_quote(int argc, char *const *argv)
+{
+	size_t cap = 1;
+	for (int i = 0; i < argc; i++)
+		cap += 4 * strlen(argv[i]) + 3;
+	char *out = xmalloc(cap), *o = out;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (i)
+			*o++ = ' ';
+		bool plain = *a != '\0';
+		for (const char *c = a; *c && plain; c++)
+			plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=./,:@%", *c) != NULL;
+		if (plain) {
+			o = stpcpy(o, a);
+			continue;
+		}
+		*o++ = '\'';
+		for (const char *c = a; *c; c++)
+			o = *c == '\'' ? stpcpy(o, "'\\''") : (*o = *c, o + 1);
+		*o++ = '\'';
+	}
+	*o = '\0';
+	return out;
 }
 
 enum parse_result parse_u64(const char *s, bool size_suffix, uint64_t *out)

@@ -13,6 +13,9 @@
 #include <stdbool.h>
 
 #define KMEMSIM_VERSION "0.1.0"
+/* The git commit this binary was built from (`git describe --always
+ * --dirty` at build time, by the Makefile), or "unknown". */
+const char *kmemsim_git_commit(void);
 
 #define PAGE_SHIFT      12
 #define PAGE_SIZE       (1u << PAGE_SHIFT)
@@ -77,6 +80,9 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* argv[0..argc) as one shell command line: each word as it is when it
+ * needs no quoting, else in single quotes (a ' as '\''). malloc'ed. */
+char *argv_quote(int argc, char *const *argv);
 
 /*
  * Parse a whole string as a number of 0 .. 2^64 - 1: decimal, or hex after

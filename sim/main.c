@@ -13,6 +13,8 @@
 #include "params.h"
 #include "plot.h"
 #include "results.h"
+#include "merge.h"
+#include "sweep.h"
 #include "trace.h"
 #include "../allocators/allocator.h"
 
@@ -29,6 +31,12 @@ static const char usage[] =
 "  plot [--db FILE] [--run ID ...] [--study S] [--out DIR] [--rank-by M]\n"
 "       [--kind K] [--format png|pdf|svg] [--snapshot LABEL]\n"
 "                        draw figures from a results database (plot --help)\n"
+"  sweep SPEC [-j N] [--dry-run] [--emit slurm|parallel] [--db FILE]\n"
+"                        a whole study: every run of a spec file (sweep --help)\n"
+"  merge [--refuse-dups] OUT.db IN.db...\n"
+"                        merge result databases (merge --help)\n"
+"  export --format csv|json [--study S] [--db FILE]\n"
+"                        one row per run with named columns, for pandas or R\n"
 "  convert [--lenient] IN OUT.kmt\n"
 "                        parse a trace once into kmemsim's binary trace (--trace OUT.kmt)\n"
 "  list                  list the back ends\n"
@@ -325,11 +333,17 @@ static void trace_stat_row(void *ctx, const char *key, double v)
 	results_stat(s->res, s->run_id, key, v);
 }
 
-static int cmd_run(int argc, char **argv)
+static char *main_cmdline;   /* the command line as typed, for runs.cmdline */
+
+/* The parameters `kmemsim run` takes from argv (argv[0] = "run"): bad
+ * usage is a message and exit 2. Also what `kmemsim sweep` checks each
+ * planned run with (sweep_params_fn_t). */
+static void main_run_params(int argc, char **argv, struct params *pp)
 {
 	struct params p;
 	params_init(&p);
 	p.db = "results.db";   /* the command line's default; params_init's is none */
+	p.cmdline = main_cmdline;
 	int first = parse_run_options(argc, argv, &p, NULL);
 	if (first < argc) {
 		if (p.trace || first + 1 < argc)
@@ -348,6 +362,13 @@ static int cmd_run(int argc, char **argv)
 	if (p.trace && strcmp(p.trace, "-") != 0 && trace_sniff_file(p.trace) == TRACE_SNIFF_LUA)
 		usage_error("%s looks like a Lua script, not a kmem trace: run it as `kmemsim run %s`",
 			    p.trace, p.trace);
+	*pp = p;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct params p;
+	main_run_params(argc, argv, &p);
 
 	char err[512] = "";
 	sim_signals_catch();   /* before the run row exists: a signal then stops it at once */
@@ -433,12 +454,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[1];
+	main_cmdline = argv_quote(argc, argv);   /* before getopt permutes argv */
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
 		fputs(usage, stdout);
 		return 0;
 	}
 	if (!strcmp(cmd, "--version")) {
-		printf("kmemsim %s\n", KMEMSIM_VERSION);
+		printf("kmemsim %s (%s)\n", KMEMSIM_VERSION, kmemsim_git_commit());
 		return 0;
 	}
 	if (!strcmp(cmd, "run"))
@@ -466,5 +488,11 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "plot"))
 		return cmd_plot(argc - 1, argv + 1);
+	if (!strcmp(cmd, "sweep"))
+		return cmd_sweep(argc - 1, argv + 1, main_run_params);
+	if (!strcmp(cmd, "merge"))
+		return cmd_merge(argc - 1, argv + 1);
+	if (!strcmp(cmd, "export"))
+		return cmd_export(argc - 1, argv + 1);
 	usage_error("unknown command '%s'", cmd);
 }

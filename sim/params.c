@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hash.h"
 #include "params.h"
 
 void params_init(struct params *p)
@@ -87,4 +88,29 @@ char *params_describe(const struct params *p)
 	for (unsigned i = 0; i < p->nsets && n > 0 && (size_t)n < cap; i++)
 		n += snprintf(buf + n, cap - (size_t)n, " set.%s=%s", p->set_key[i], p->set_val[i]);
 	return buf;
+}
+
+void params_config_hash(const struct params *p, const char *input_hash, char *out, size_t n)
+{
+	struct params q = *p;
+	/* --set entries by key (insertion sort: stable, so a repeated key
+	 * keeps its order, and the later value still wins) */
+	for (unsigned i = 1; i < q.nsets; i++)
+		for (unsigned j = i; j > 0 && strcmp(q.set_key[j - 1], q.set_key[j]) > 0; j--) {
+			const char *k = q.set_key[j], *v = q.set_val[j];
+			q.set_key[j] = q.set_key[j - 1];
+			q.set_val[j] = q.set_val[j - 1];
+			q.set_key[j - 1] = k;
+			q.set_val[j - 1] = v;
+		}
+	char *desc = params_describe(&q);
+	struct hash h;
+	char hex[HASH_HEX], head[256];
+	hash_init(&h);
+	snprintf(head, sizeof(head), "kmemsim-config 1\ncommit=%s\ninput=%s\n", kmemsim_git_commit(), input_hash);
+	hash_update(&h, head, strlen(head));
+	hash_update(&h, desc, strlen(desc));
+	hash_final(&h, hex);
+	free(desc);
+	snprintf(out, n, "%s", hex);
 }

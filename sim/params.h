@@ -58,6 +58,8 @@ struct params {
 	unsigned pt_levels;         /* 4 or 5 (LA57) */
 	unsigned pt_reserve;        /* pages reserved for page tables */
 
+	const char *cmdline;        /* the command line, shell-quoted (runs.cmdline), or NULL */
+
 	/* --set k=v for Lua workloads */
 	unsigned nsets;
 	const char *set_key[MAX_SETS], *set_val[MAX_SETS];
@@ -72,5 +74,18 @@ bool params_check(const struct params *p, char *err, size_t errlen);
 
 /* "key=value key=value ..." of every parameter, for the runs table. */
 char *params_describe(const struct params *p);
+
+/*
+ * The configuration hash of a run (runs.config_hash): BLAKE2b-256 (hash.h)
+ * of a text of three lines: the kmemsim commit (kmemsim_git_commit), the
+ * input's content hash (input_hash: hash_file of the trace or script), and
+ * params_describe with the --set entries sorted by key (the order they
+ * were given in changes nothing). Two runs with the same hash ran the
+ * same build on the same bytes with the same parameters: the same
+ * numbers. Not part of it: where results go (--db, --study), what is
+ * printed (--quiet, --slabinfo, progress), --check-every and --lenient
+ * (a run that ended ok read the same events either way).
+ */
+void params_config_hash(const struct params *p, const char *input_hash, char *out, size_t n);
 
 #endif

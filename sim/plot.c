@@ -39,6 +39,14 @@
  *   caches     the largest caches at peak footprint, a panel per back end:
  *              bytes in live objects, free slots and slab waste, the rest
  *              summed
+ *   sweep      (per study, one figure per swept parameter and per set of
+ *              values of the other swept parameters) the ranking metric
+ *              (--rank-by, peak footprint by default) against the
+ *              parameter's values, one line per back end, the mean over
+ *              seeds with its 95% CI (Student's t); an open mark: the back
+ *              end did not serve the whole workload at that value (in some
+ *              seed); a log x axis when every value is > 0 and they span 8x
+ *              or more; a parameter that is not a number is a category
  *   bitmap     (per run) a snapshot's pages in NTA's style: a row per
  *              page, a column per chunk (granule), used or free; a
  *              density map (used fraction per cell of pages) when the back
@@ -100,7 +108,7 @@
 
 enum plot_kind_id {
 	K_BARS, K_FOOTPRINT, K_THP, K_FRAG, K_UNUSABLE, K_FRAGINDEX, K_HUGEFREE, K_MEMMAP,
-	K_BUDDY, K_CACHES, K_BITMAP, K_N
+	K_BUDDY, K_CACHES, K_BITMAP, K_SWEEP, K_N
 };
 
 struct plot_kind {
@@ -133,6 +141,8 @@ static const struct plot_kind plot_kinds[K_N] = {
 		      "free blocks per order over time, a panel per zone and back end" },
 	[K_CACHES] = { "caches", "caches.gp", false, false, true,
 		       "largest caches at peak footprint, a panel per back end" },
+	[K_SWEEP] = { "sweep", "sweep.gp", false, false, true,
+		      "(per study) the ranking metric against each swept parameter, a line per back end, mean and 95% CI over seeds" },
 };
 
 unsigned plot_kind_lookup(const char *name)
@@ -1649,6 +1659,285 @@ static void plot_manifest_write(struct plot_ctx *pc, const char *kept)
 	fclose(f);
 }
 
+/* ---- sweep figures: a metric against a swept parameter ---- */
+
+#define PLOT_SWEEP_KEYS 16   /* swept parameters of a study considered */
+
+/* the words key=value of a group's config, split (at most max) */
+static int plot_config_words(const char *config, char (*w)[160], int max)
+{
+	int n = 0;
+	for (const char *p = config; *p && n < max;) {
+		size_t len = strcspn(p, " ");
+		if (len && len < 160)
+			snprintf(w[n++], 160, "%.*s", (int)len, p);
+		p += len;
+		while (*p == ' ')
+			p++;
+	}
+	return n;
+}
+
+/* the value of key (its first word) in config, "" when absent */
+static void plot_config_value(const char *config, const char *key, char *v, size_t n)
+{
+	char w[96][160];
+	int k = plot_config_words(config, w, 96);
+	size_t kl = strlen(key);
+	v[0] = '\0';
+	for (int i = 0; i < k; i++)
+		if (!strncmp(w[i], key, kl) && w[i][kl] == '=') {
+			snprintf(v, n, "%s", w[i] + kl + 1);
+			return;
+		}
+}
+
+/* a parameter value as a number (sizes with K/M/G too); false when it is not one */
+static bool plot_sweep_number(const char *v, double *x)
+{
+	uint64_t u;
+	if (parse_u64(v, true, &u) == PARSE_OK) {
+		*x = (double)u;
+		return true;
+	}
+	char *end;
+	*x = strtod(v, &end);
+	return *v && !*end && isfinite(*x);
+}
+
+static int plot_sweep_xcmp(const void *a, const void *b)
+{
+	const double *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* One figure: key's values (x) for the groups of study whose other swept
+ * parameters have the values of group g0 (keys[0..nk) minus key). */
+static void plot_sweep_one(struct plot_ctx *pc, const struct runs_run *runs, int nruns, const char *study, int g0,
+			   const char *key, char (*keys)[64], int nk, const struct compare_metric *m, int *fig)
+{
+	int groups = 0;
+	for (int i = 0; i < nruns; i++)
+		groups = MAX(groups, runs[i].group + 1);
+	/* the groups of the figure and their x */
+	const struct runs_run *g0r = NULL;
+	for (int i = 0; i < nruns && !g0r; i++)
+		if (runs[i].group == g0)
+			g0r = &runs[i];
+	int *gs = xcalloc((size_t)groups, sizeof(*gs)), ng = 0;
+	char (*xs)[64] = xcalloc((size_t)groups, sizeof(*xs));
+	for (int g = 0; g < groups; g++) {
+		const struct runs_run *r = NULL;
+		for (int i = 0; i < nruns && !r; i++)
+			if (runs[i].group == g && !strcmp(runs[i].study, study) && !strcmp(runs[i].input, g0r->input))
+				r = &runs[i];
+		if (!r)
+			continue;
+		bool same = true;
+		for (int k = 0; k < nk && same; k++) {
+			char a[160], b[160];
+			if (!strcmp(keys[k], key))
+				continue;
+			plot_config_value(r->config, keys[k], a, sizeof(a));
+			plot_config_value(g0r->config, keys[k], b, sizeof(b));
+			same = !strcmp(a, b);
+		}
+		if (!same)
+			continue;
+		plot_config_value(r->config, key, xs[ng], sizeof(xs[0]));
+		gs[ng++] = g;
+	}
+	/* the back ends, in registry order */
+	const char *names[32];
+	int nb = 0;
+	for (size_t b = 0; allocator_registry[b] && nb < 32; b++)
+		for (int i = 0; i < nruns; i++)
+			if (!strcmp(runs[i].alloc, allocator_registry[b]->name) && !strcmp(runs[i].study, study)) {
+				bool in = false;
+				for (int j = 0; j < ng && !in; j++)
+					in = runs[i].group == gs[j];
+				if (in) {
+					names[nb++] = allocator_registry[b]->name;
+					break;
+				}
+			}
+	bool numeric = true;
+	double lo = INFINITY, hi = -INFINITY;
+	/* rows: x, then per back end mean, ci95, served (1/0), runs */
+	double *row = xcalloc((size_t)ng * (size_t)(2 + 4 * nb), sizeof(*row));
+	int w = 2 + 4 * nb;
+	bool mib = !strcmp(key, "mem") || !strcmp(key, "zone_map");   /* bytes, drawn in MiB */
+	for (int j = 0; j < ng; j++) {
+		double x = j;
+		numeric &= plot_sweep_number(xs[j], &x);
+		row[j * w] = mib ? x / MIB : x;
+		row[j * w + 1] = j;
+	}
+	for (int j = 0; j < ng; j++) {
+		double *r = &row[j * w];
+		if (!numeric)
+			r[0] = j;
+		lo = MIN(lo, r[0]);
+		hi = MAX(hi, r[0]);
+		for (int b = 0; b < nb; b++) {
+			double v[256];
+			int nv = 0;
+			bool served = true;
+			for (int i = 0; i < nruns && nv < 256; i++)
+				if (runs[i].group == gs[j] && !strcmp(runs[i].alloc, names[b])) {
+					struct compare_entry e;
+					compare_entry_read(pc->db, &runs[i], m, &e);
+					v[nv++] = e.metric;
+					served &= e.served;
+				}
+			compare_ci95(v, nv, &r[2 + 4 * b], &r[3 + 4 * b]);
+			r[4 + 4 * b] = nv ? served : NAN;
+			r[5 + 4 * b] = nv;
+		}
+	}
+	if (numeric)
+		qsort(row, (size_t)ng, (size_t)w * sizeof(double), plot_sweep_xcmp);
+	char name[96], path[PATH_MAX], base[64];
+	snprintf(base, sizeof(base), "sweep%d_%d", g0, *fig);
+	snprintf(name, sizeof(name), "%s.tsv", base);
+	FILE *f = plot_tsv_open(pc, name, "sweep figure", path, sizeof(path));
+	if (f) {
+		fprintf(f, "# %s%s\tvalue", key, mib ? "_MiB" : "");
+		for (int b = 0; b < nb; b++)
+			fprintf(f, "\t%s_mean\t%s_ci95\t%s_served\t%s_runs", names[b], names[b], names[b], names[b]);
+		fputc('\n', f);
+		for (int j = 0; j < ng; j++) {
+			double *r = &row[j * w];
+			fprintf(f, "%.17g\t%s", r[0], xs[(int)r[1]]);
+			for (int k = 2; k < w; k++)
+				plot_tsv_value(f, r[k], 9);
+			fputc('\n', f);
+		}
+		fclose(f);
+		/* the other swept parameters' values: the figure's subtitle */
+		char others[512] = "", t[700], cap[1024], v[PATH_MAX + 2048], labels[512] = "", colours[512] = "";
+		size_t ol = 0;
+		for (int k = 0; k < nk; k++) {
+			char val[160];
+			if (!strcmp(keys[k], key))
+				continue;
+			plot_config_value(g0r->config, keys[k], val, sizeof(val));
+			ol += (size_t)snprintf(others + ol, sizeof(others) - MIN(ol, sizeof(others)), ", %s %s", keys[k], val);
+		}
+		for (int b = 0; b < nb; b++) {
+			plot_list_add(labels, sizeof(labels), names[b]);
+			size_t cl = strlen(colours);
+			snprintf(colours + cl, sizeof(colours) - cl, "%s%s", cl ? " " : "", plot_backend_colour(names[b]));
+		}
+		char in[128], xl[96], ml[128];
+		runs_input_name(g0r->input, in, sizeof(in));
+		snprintf(t, sizeof(t), "%s against %s: %s%s", m->label, key, in, others);
+		snprintf(xl, sizeof(xl), "%s%s", key, mib ? " (MiB)" : "");
+		snprintf(ml, sizeof(ml), "%s", m->label);
+		plot_sanitize(xl);
+		plot_sanitize(ml);
+		bool logx = numeric && lo > 0 && hi / lo >= 8;
+		int nseeds = 0;
+		for (int j = 0; j < ng && nb; j++)
+			nseeds = MAX(nseeds, (int)row[j * w + 5]);
+		snprintf(v, sizeof(v), "data='%s'; nb=%d; labels=\"%s\"; colours='%s'; xlab='%s'; ylab='%s'; logx=%d;"
+			 " numeric=%d; nseeds=%d", path, nb, labels, colours, xl, ml, logx, numeric, nseeds);
+		snprintf(cap, sizeof(cap), "Study %s, %s: %s against the swept parameter %s%s, one line per back end; "
+			 "%s; an open mark: the back end did not serve the whole workload there.", study, in, m->label,
+			 key, others, nseeds > 1 ? "points are the mean over seeds with its 95% confidence interval "
+			 "(Student's t)" : "one seed: no interval");
+		plot_figure(pc, K_SWEEP, base, t, cap, g0, NULL, v, NULL);
+		pc->figs[pc->nfigs - 1].study = true;
+		(*fig)++;
+	}
+	free(row);
+	free(gs);
+	free(xs);
+}
+
+/* The sweep figures of every study with groups that differ in a parameter. */
+static void plot_sweeps(struct plot_ctx *pc, const struct runs_run *runs, int nruns, const struct compare_metric *m)
+{
+	int groups = 0;
+	for (int i = 0; i < nruns; i++)
+		groups = MAX(groups, runs[i].group + 1);
+	for (int g = 0; g < groups; g++) {
+		const struct runs_run *r0 = NULL;
+		for (int i = 0; i < nruns && !r0; i++)
+			if (runs[i].group == g)
+				r0 = &runs[i];
+		bool first = r0 != NULL;
+		for (int i = 0; i < nruns && first; i++)
+			first = !(runs[i].group < g && !strcmp(runs[i].study, r0->study) && !strcmp(runs[i].input, r0->input));
+		if (!first)
+			continue;
+		/* the study's (and input's) swept keys: values that differ between its groups */
+		char keys[PLOT_SWEEP_KEYS][64], w[96][160];
+		int nk = 0, nw = plot_config_words(r0->config, w, 96);
+		for (int k = 0; k < nw && nk < PLOT_SWEEP_KEYS; k++) {
+			char key[64], mine[160], other[160];
+			snprintf(key, sizeof(key), "%.*s", (int)strcspn(w[k], "="), w[k]);
+			bool dup = false;
+			for (int j = 0; j < nk && !dup; j++)
+				dup = !strcmp(keys[j], key);
+			plot_config_value(r0->config, key, mine, sizeof(mine));
+			bool differs = false;
+			for (int i = 0; i < nruns && !differs && !dup; i++)
+				if (!strcmp(runs[i].study, r0->study) && !strcmp(runs[i].input, r0->input)) {
+					plot_config_value(runs[i].config, key, other, sizeof(other));
+					differs = strcmp(mine, other) != 0;
+				}
+			if (differs && strcmp(key, "reserve"))   /* reserve follows --mem by default */
+				snprintf(keys[nk++], sizeof(keys[0]), "%s", key);
+		}
+		/* one figure per key and per set of values of the other keys */
+		int fig = 0;
+		for (int k = 0; k < nk; k++) {
+			bool *done = xcalloc((size_t)groups, sizeof(*done));
+			for (int h = g; h < groups; h++) {
+				const struct runs_run *rh = NULL;
+				for (int i = 0; i < nruns && !rh; i++)
+					if (runs[i].group == h && !strcmp(runs[i].study, r0->study) && !strcmp(runs[i].input, r0->input))
+						rh = &runs[i];
+				if (!rh || done[h])
+					continue;
+				/* mark the groups that share h's other values; draw when there are two x values */
+				int nx = 0;
+				char x0[160] = "";
+				for (int j = h; j < groups; j++) {
+					const struct runs_run *rj = NULL;
+					for (int i = 0; i < nruns && !rj; i++)
+						if (runs[i].group == j && !strcmp(runs[i].study, r0->study) && !strcmp(runs[i].input, r0->input))
+							rj = &runs[i];
+					if (!rj)
+						continue;
+					bool same = true;
+					for (int q = 0; q < nk && same; q++) {
+						char a[160], b[160];
+						if (q == k)
+							continue;
+						plot_config_value(rj->config, keys[q], a, sizeof(a));
+						plot_config_value(rh->config, keys[q], b, sizeof(b));
+						same = !strcmp(a, b);
+					}
+					if (!same)
+						continue;
+					done[j] = true;
+					char xv[160];
+					plot_config_value(rj->config, keys[k], xv, sizeof(xv));
+					if (!nx || strcmp(xv, x0))
+						nx++;
+					if (nx == 1)
+						snprintf(x0, sizeof(x0), "%s", xv);
+				}
+				if (nx >= 2)
+					plot_sweep_one(pc, runs, nruns, r0->study, h, keys[k], keys, nk, m, &fig);
+			}
+			free(done);
+		}
+	}
+}
+
 /* ---- the driver ---- */
 
 static void plot_group_draw(struct plot_ctx *pc, const struct runs_run *runs, int nruns, int g,
@@ -1750,6 +2039,8 @@ int plot_write(const struct plot_opts *o)
 		fprintf(stderr, "kmemsim plot: group %d/%d: %s\n", g + 1, groups, title);
 		plot_group_draw(&pc, runs, n, g, m);
 	}
+	if (pc.kinds & (1u << K_SWEEP))
+		plot_sweeps(&pc, runs, n, m);
 	while (plot_job_reap(&pc))
 		;
 	int rc = pc.failures ? 1 : 0;

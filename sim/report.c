@@ -371,7 +371,7 @@ static void report_group(FILE *html, const char *dir, sqlite3 *db, const struct 
 	report_group_table(html, db, runs, n, g, m, nseeds);
 	int rest = 0;
 	for (int i = 0; i < nfigs; i++)
-		if (figs[i].group == g) {
+		if (figs[i].group == g && !figs[i].study) {
 			if (figs[i].key)
 				report_figure(html, dir, &figs[i]);
 			else
@@ -381,7 +381,7 @@ static void report_group(FILE *html, const char *dir, sqlite3 *db, const struct 
 		return;
 	fprintf(html, "<h4>All figures of this group</h4>\n<ul>\n");
 	for (int i = 0; i < nfigs; i++)
-		if (figs[i].group == g) {
+		if (figs[i].group == g && !figs[i].study) {
 			fputs("<li><a href=\"#f-", html);
 			report_escape(html, figs[i].base);
 			fputs("\">", html);
@@ -390,7 +390,7 @@ static void report_group(FILE *html, const char *dir, sqlite3 *db, const struct 
 		}
 	fputs("</ul>\n", html);
 	for (int i = 0; i < nfigs; i++)
-		if (figs[i].group == g && !figs[i].key)
+		if (figs[i].group == g && !figs[i].key && !figs[i].study)
 			report_figure(html, dir, &figs[i]);
 }
 
@@ -468,6 +468,16 @@ bool report_write(const char *path, const char *dbpath, sqlite3 *db, const struc
 		fprintf(html, "<h2 id=\"s%d\">Study ", g);
 		report_escape(html, r0->study[0] ? r0->study : "(none)");
 		fputs("</h2>\n", html);
+		/* the study's own figures (sweep: a metric against a swept parameter) */
+		for (int i = 0; i < nfigs; i++)
+			for (int h = g; h < groups; h++)
+				if (figs[i].study && figs[i].group == h) {
+					bool mine = false;
+					for (int j = 0; j < n && !mine; j++)
+						mine = runs[j].group == h && !strcmp(runs[j].study, r0->study);
+					if (mine)
+						report_figure(html, dir, &figs[i]);
+				}
 		for (int h = g; h < groups; h++) {
 			bool same = false;
 			for (int i = 0; i < n && !same; i++)

@@ -27,6 +27,7 @@ struct report_fig {
 	int64_t run;          /* the run of a per-run figure; 0 for a group's */
 	const char *alloc;    /* the back end of a per-run figure */
 	bool key;             /* one of the group's three leading figures */
+	bool study;           /* a figure of the whole study (sweep), shown under the study's heading */
 	unsigned formats;     /* PLOT_* files gnuplot wrote (plot.h); 0: drawing failed */
 };
 

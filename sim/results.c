@@ -15,8 +15,26 @@
  *   cache_samples  per-cache slab state every few samples
  *   snapshots  page-bitmap snapshots: owner and granule-use RLE blobs
  * Undefined values (NaN) are stored as NULL. Databases made before a
- * column was added (columns_added[]: runs.host, pid, pid_start) get it on
- * first open (ALTER TABLE).
+ * column was added (columns_added[]: runs.host, pid, pid_start, cmdline,
+ * git_commit, input_hash, config_hash) get it on first open (ALTER TABLE).
+ *
+ * What makes a run reusable by others (issue 18): runs.cmdline (the exact
+ * command line, shell-quoted), runs.git_commit (the build's `git describe`),
+ * runs.input_hash (BLAKE2b-256 of the input file's bytes: `b2sum -l 256`
+ * gives the same) and runs.config_hash (params_config_hash: commit, input
+ * hash and every parameter; the key `kmemsim sweep` skips finished runs by
+ * and `kmemsim merge` finds duplicates by; NULL for an input read from
+ * stdin). Two views answer the common questions in plain SQL (views[]):
+ *   run_summary    one row per run: its identity, status, `served` and one
+ *                  column per headline metric (results_summary_keys[])
+ *   study_ranking  per study, input and configuration (params without
+ *                  allocator= and seed=: sim/runs.c's group), one row per
+ *                  back end over its seeds: served in every seed first,
+ *                  then the mean peak footprint ascending (NULL last),
+ *                  then the name: compare's rule (compare_rank) for its
+ *                  default metric, peak; other metrics: `kmemsim compare
+ *                  --rank-by` or `kmemsim plot`.
+ * The views are made again when their text changes (a newer kmemsim).
  *
  * How rows are written (DESIGN.md "Results database": any number of
  * processes share one file, none holds the write lock while it simulates,
@@ -67,6 +85,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sqlite3.h>
+#include "hash.h"
 #include "results.h"
 #include "params.h"
 #include "../allocators/allocator.h"
@@ -99,7 +118,8 @@ static const char schema[] =
 	" id INTEGER PRIMARY KEY, study TEXT, allocator TEXT NOT NULL, input TEXT,"
 	" params TEXT, seed INTEGER, mem_bytes INTEGER, cpus INTEGER, version TEXT,"
 	" started TEXT, finished TEXT, status TEXT NOT NULL, message TEXT,"
-	" host TEXT, pid INTEGER, pid_start INTEGER);"
+	" host TEXT, pid INTEGER, pid_start INTEGER, cmdline TEXT, git_commit TEXT, input_hash TEXT,"
+	" config_hash TEXT);"
 	"CREATE TABLE IF NOT EXISTS run_stats (run_id INTEGER NOT NULL, key TEXT NOT NULL,"
 	" value REAL, PRIMARY KEY (run_id, key));"
 	"CREATE TABLE IF NOT EXISTS samples (run_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
@@ -134,9 +154,42 @@ static const char schema[] =
  * buffer's shadows copy the tables' columns. */
 static const char *const columns_added[][3] = {
 	{ "runs", "host", "TEXT" }, { "runs", "pid", "INTEGER" }, { "runs", "pid_start", "INTEGER" },
+	{ "runs", "cmdline", "TEXT" }, { "runs", "git_commit", "TEXT" }, { "runs", "input_hash", "TEXT" },
+	{ "runs", "config_hash", "TEXT" },
 	{ "caches", "cached_empty_pages", "INTEGER" }, { "frag", "cached_empty_pages", "INTEGER" },
 	{ "cache_samples", "cached_empty_pages", "INTEGER" },
 };
+
+/* The headline metrics: a column each in the run_summary view (and in
+ * `kmemsim export`), named as their run_stats key. */
+const char *const results_summary_keys[] = {
+	"events", "allocs", "frees", "failed_allocs", "page_failed", "free_unknown", "free_of_failed",
+	"peak_live_bytes", "final_live_bytes", "peak_footprint_bytes", "final_footprint_bytes",
+	"peak_internal_frag", "mean_internal_frag", "final_internal_frag", "final_total_overhead",
+	"jw1_mean_overhead", "jw2_overhead_at_max_live", "jw3_overhead_at_max_footprint",
+	"jw4_max_footprint_over_max_live", "hostage_pages", "cached_empty_pages", "pt_pages", "pt_peak_pages",
+	"sim_time_ns", NULL,
+};
+
+/* The views (name, text after "AS"); run_summary's metric columns are
+ * added from results_summary_keys[] by results_views_make. */
+static const char results_view_summary_head[] =
+	"SELECT r.id AS run_id, r.study, r.allocator, r.input, r.seed, r.mem_bytes, r.cpus, r.status, r.message,"
+	" r.started, r.finished, r.version, r.git_commit, r.input_hash, r.config_hash, r.params, r.cmdline,"
+	" CASE WHEN r.status = 'ok' AND max(CASE WHEN s.key = 'failed_allocs' THEN s.value END) = 0"
+	" AND max(CASE WHEN s.key = 'page_failed' THEN s.value END) = 0 THEN 1 ELSE 0 END AS served";
+static const char results_view_summary_tail[] =
+	" FROM runs r LEFT JOIN run_stats s ON s.run_id = r.id GROUP BY r.id ORDER BY r.id";
+static const char results_view_ranking[] =
+	"WITH r AS (SELECT *, trim(replace(replace(' ' || coalesce(params, '') || ' ', ' allocator=' || allocator || ' ', ' '),"
+	"  ' seed=' || seed || ' ', ' ')) AS config FROM run_summary WHERE status <> 'running'),"
+	" b AS (SELECT study, input, config, allocator, count(*) AS runs, min(served) AS served,"
+	"  CASE WHEN count(peak_footprint_bytes) = count(*) THEN avg(peak_footprint_bytes) END AS mean_peak_footprint_bytes,"
+	"  min(run_id) AS first_run FROM r GROUP BY study, input, config, allocator)"
+	" SELECT study, input, config, rank() OVER (PARTITION BY study, input, config"
+	"  ORDER BY served DESC, mean_peak_footprint_bytes IS NULL, mean_peak_footprint_bytes, allocator) AS rank,"
+	"  allocator, served, runs, mean_peak_footprint_bytes, first_run"
+	" FROM b ORDER BY study, input, config, rank";
 
 static const char *const status_names[] = {
 	[RUN_RUNNING] = "running", [RUN_OK] = "ok", [RUN_FAILED] = "failed",
@@ -323,6 +376,44 @@ static int results_runs_reap(sqlite3 *db)
 	return marked;
 }
 
+/* (Re)make the views when their text differs from the file's (inside
+ * results_open's write transaction). */
+static int results_views_make(sqlite3 *db)
+{
+	char *sum = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&sum, &len);
+	fputs(results_view_summary_head, f);
+	for (const char *const *k = results_summary_keys; *k; k++)
+		fprintf(f, ", max(CASE WHEN s.key = '%s' THEN s.value END) AS %s", *k, *k);
+	fputs(results_view_summary_tail, f);
+	fclose(f);
+	const char *views[][2] = { { "run_summary", sum }, { "study_ranking", results_view_ranking } };
+	int rc = SQLITE_OK;
+	for (size_t i = 0; i < ARRAY_SIZE(views) && rc == SQLITE_OK; i++) {
+		char *want = sqlite3_mprintf("CREATE VIEW %s AS %s", views[i][0], views[i][1]);
+		sqlite3_stmt *st;
+		bool same = false;
+		rc = sqlite3_prepare_v2(db, "SELECT sql FROM main.sqlite_master WHERE type = 'view' AND name = ?1", -1, &st, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, views[i][0], -1, SQLITE_STATIC);
+			same = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+			       !strcmp((const char *)sqlite3_column_text(st, 0), want);
+			sqlite3_finalize(st);
+		}
+		if (rc == SQLITE_OK && !same) {
+			char *drop = sqlite3_mprintf("DROP VIEW IF EXISTS %s", views[i][0]);
+			rc = sqlite3_exec(db, drop, NULL, NULL, NULL);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_exec(db, want, NULL, NULL, NULL);
+			sqlite3_free(drop);
+		}
+		sqlite3_free(want);
+	}
+	free(sum);
+	return rc;
+}
+
 /* ---- errors ---- */
 
 static void results_mark_failed(struct results *r);
@@ -483,6 +574,10 @@ struct results *results_open(const char *path, char *err, size_t errlen)
 			rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 		}
 	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "CREATE INDEX IF NOT EXISTS runs_config ON runs (config_hash)", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = results_views_make(db);
+	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(results_buffered) && rc == SQLITE_OK; i++) {
 		char sql[200];
@@ -595,12 +690,18 @@ int64_t results_run_begin(struct results *r, const struct params *p, const char 
 	char state;
 	int64_t start;
 	bool have_start = results_proc_stat((long)getpid(), &state, &start);
+	/* the input's bytes and the configuration: NULL for stdin, or an
+	 * input that cannot be read (the run then fails on it) */
+	char ihash[HASH_HEX] = "", chash[HASH_HEX] = "", herr[256];
+	if (input && strcmp(input, "-") != 0 && hash_file(input, ihash, herr, sizeof(herr)))
+		params_config_hash(p, ihash, chash, sizeof(chash));
 	if (!results_write_begin(r))
 		return -1;
 	char *desc = params_describe(p);
 	sqlite3_stmt *st = results_stmt(r,
 		"INSERT INTO main.runs (study, allocator, input, params, seed, mem_bytes, cpus, version, started,"
-		" status, host, pid, pid_start) VALUES (?,?,?,?,?,?,?,?,?,'running',?,?,?)");
+		" status, host, pid, pid_start, cmdline, git_commit, input_hash, config_hash)"
+		" VALUES (?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?,?,?)");
 	if (!st) {
 		free(desc);
 		return -1;
@@ -617,6 +718,10 @@ int64_t results_run_begin(struct results *r, const struct params *p, const char 
 	if (host[0]) sqlite3_bind_text(st, 10, host, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 11, (sqlite3_int64)getpid());
 	if (have_start) sqlite3_bind_int64(st, 12, start);
+	if (p->cmdline) sqlite3_bind_text(st, 13, p->cmdline, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 14, kmemsim_git_commit(), -1, SQLITE_STATIC);
+	if (ihash[0]) sqlite3_bind_text(st, 15, ihash, -1, SQLITE_TRANSIENT);
+	if (chash[0]) sqlite3_bind_text(st, 16, chash, -1, SQLITE_TRANSIENT);
 	free(desc);
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE) {
@@ -775,4 +880,80 @@ void results_snapshot(struct results *r, int64_t run, const struct snapshot_row 
 	sqlite3_bind_blob(st, 10, sn->bitmap, (int)sn->bitmap_len, SQLITE_TRANSIENT);
 	results_step(r, st);
 	results_flush(r);   /* a snapshot is large: do not let it sit in the buffer */
+}
+
+/* ---- superseded runs ---- */
+
+int results_run_tables(sqlite3 *db, const char *sch, char (*names)[64], int max)
+{
+	char *sql = sqlite3_mprintf("SELECT m.name FROM \"%w\".sqlite_master m, pragma_table_info(m.name, %Q) c"
+				    " WHERE m.type = 'table' AND c.name = 'run_id' ORDER BY m.name", sch, sch);
+	sqlite3_stmt *st;
+	int n = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		sqlite3_free(sql);
+		return -1;
+	}
+	sqlite3_free(sql);
+	while (sqlite3_step(st) == SQLITE_ROW && n < max)
+		snprintf(names[n++], 64, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return n;
+}
+
+int results_run_delete(sqlite3 *db, int64_t run)
+{
+	char names[64][64];
+	int n = results_run_tables(db, "main", names, 64);
+	int rc = n < 0 ? SQLITE_ERROR : SQLITE_OK;
+	for (int i = 0; i < n && rc == SQLITE_OK; i++) {
+		char *sql = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE run_id = %lld", names[i], (long long)run);
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+		sqlite3_free(sql);
+	}
+	if (rc == SQLITE_OK) {
+		char *sql = sqlite3_mprintf("DELETE FROM main.runs WHERE id = %lld", (long long)run);
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+		sqlite3_free(sql);
+	}
+	return rc;
+}
+
+int results_superseded_delete(const char *path, const char *config_hash, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int deleted = 0;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, RESULTS_BUSY_MS);
+	int rc = results_lock(db);
+	sqlite3_stmt *st = NULL;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "SELECT id FROM main.runs WHERE config_hash = ?1 AND status NOT IN ('ok', 'running')"
+					" AND (EXISTS (SELECT 1 FROM main.runs WHERE config_hash = ?1 AND status = 'ok')"
+					"  OR id < (SELECT max(id) FROM main.runs WHERE config_hash = ?1 AND status <> 'running'))",
+					-1, &st, NULL);
+	int64_t ids[256];
+	int n = 0;
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, config_hash, -1, SQLITE_STATIC);
+		while (n < (int)ARRAY_SIZE(ids) && sqlite3_step(st) == SQLITE_ROW)
+			ids[n++] = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	for (int i = 0; i < n && rc == SQLITE_OK; i++)
+		if ((rc = results_run_delete(db, ids[i])) == SQLITE_OK)
+			deleted++;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		results_rollback(db);
+		deleted = -1;
+	}
+	sqlite3_close(db);
+	return deleted;
 }

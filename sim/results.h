@@ -31,6 +31,10 @@ enum run_status {
 /* "running", "ok", "failed", "interrupted", "abandoned" */
 const char *results_status_name(enum run_status status);
 
+/* The headline run_stats keys, one column each in the run_summary view
+ * and in `kmemsim export`; ends with NULL. */
+extern const char *const results_summary_keys[];
+
 /* Open (create) path for writing: schema, WAL mode, and the host's
  * abandoned runs marked. NULL + "path: reason" in err on failure. */
 struct results *results_open(const char *path, char *err, size_t errlen);
@@ -106,5 +110,19 @@ void results_step(struct results *r, struct sqlite3_stmt *st);
 /* Count a buffered row written with a statement of results_stmt(); the
  * buffer is flushed every few thousand rows or half a second. */
 void results_row_done(struct results *r);
+
+/* The tables of schema sch ("main", or an attached name) with a run_id
+ * column, by name, at most max; -1 on an SQL error. */
+int results_run_tables(sqlite3 *db, const char *sch, char (*names)[64], int max);
+/* Delete run's rows from every table of main that has a run_id column,
+ * then its runs row (inside the caller's transaction); an SQLite code. */
+int results_run_delete(sqlite3 *db, int64_t run);
+/* A configuration's superseded rows: runs of config_hash that did not
+ * end ok (failed, interrupted, abandoned) when the configuration has an
+ * ok run, or else when a newer run of it has ended: after a sweep reruns
+ * a configuration, the database keeps one row of it (the ok one, or the
+ * latest). Deleted with all their rows in one transaction; returns how
+ * many, -1 and a message in err on an error. */
+int results_superseded_delete(const char *path, const char *config_hash, char *err, size_t errlen);
 
 #endif

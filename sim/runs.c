@@ -35,6 +35,8 @@ void runs_input_name(const char *input, char *out, size_t n)
 	}
 }
 
+static bool runs_column_exists(sqlite3 *db, const char *table, const char *col);
+
 static sqlite3_stmt *runs_prepare(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
@@ -93,6 +95,27 @@ double runs_stat(sqlite3 *db, int64_t run, const char *key, double dflt)
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		v = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int runs_config_status(sqlite3 *db, const char *config_hash, char *commit, size_t n)
+{
+	if (commit && n)
+		commit[0] = '\0';
+	if (!runs_column_exists(db, "runs", "config_hash"))
+		return 0;
+	sqlite3_stmt *st = runs_prepare(db, "SELECT status = 'ok', coalesce(git_commit, '') FROM runs"
+					" WHERE config_hash = ? AND status <> 'running' ORDER BY status = 'ok' DESC, id DESC LIMIT 1");
+	int v = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, config_hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		v = sqlite3_column_int(st, 0) ? 2 : 1;
+		if (commit && n)
+			snprintf(commit, n, "%s", runs_text(st, 1));
+	}
 	sqlite3_finalize(st);
 	return v;
 }
@@ -626,4 +649,37 @@ void runs_snapshot_release(struct runs_snapshot *sn)
 	sn->held = NULL;
 	sn->used = NULL;
 	sn->bits = NULL;
+}
+
+/* ---- the run_summary view ---- */
+
+bool runs_summary_has(sqlite3 *db)
+{
+	return runs_query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name = 'run_summary'"
+			      " AND ?1 = ?1", 0, 0) > 0;
+}
+
+int runs_summary_each(sqlite3 *db, const char *study, runs_row_fn_t fn, void *ctx)
+{
+	sqlite3_stmt *st = runs_prepare(db, "SELECT * FROM run_summary WHERE ?1 IS NULL OR study = ?1 ORDER BY run_id");
+	if (!st)
+		return -1;
+	if (study)
+		sqlite3_bind_text(st, 1, study, -1, SQLITE_STATIC);
+	int ncol = sqlite3_column_count(st), n = 0;
+	const char **names = xcalloc((size_t)ncol + 1, sizeof(*names));
+	for (int i = 0; i < ncol; i++)
+		names[i] = sqlite3_column_name(st, i);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fn(ctx, ncol, names, st);
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "kmemsim: results database: %s\n", sqlite3_errmsg(db));
+		n = -1;
+	}
+	free(names);
+	sqlite3_finalize(st);
+	return n;
 }

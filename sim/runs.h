@@ -13,6 +13,7 @@
 #include "base.h"
 
 typedef struct sqlite3 sqlite3;
+struct sqlite3_stmt;
 
 #define RUNS_MAX 512   /* runs one plot or compare reads at most */
 
@@ -57,6 +58,20 @@ void runs_group_title(const struct runs_run *runs, int n, int g, char *out, size
 /* A trace file's or script's display name: its base name without .xz,
  * .ftrace, .trace, .txt, .lua or .mtrace. */
 void runs_input_name(const char *input, char *out, size_t n);
+
+/* What the database holds of a configuration (runs.config_hash): 2 an ok
+ * run, 1 only runs that ended otherwise, 0 none (or a database older
+ * than the column); -1 on an SQL error. */
+int runs_config_status(sqlite3 *db, const char *config_hash, char *commit, size_t n);
+
+/* The database has the run_summary view (results.c; files older than it
+ * get it when opened for writing). */
+bool runs_summary_has(sqlite3 *db);
+/* Calls fn for each row of run_summary (study NULL: every run) in run id
+ * order, with the column names and the statement to read the row from;
+ * returns the number of rows, -1 on an SQL error. */
+typedef void (*runs_row_fn_t)(void *ctx, int ncol, const char *const *names, struct sqlite3_stmt *st);
+int runs_summary_each(sqlite3 *db, const char *study, runs_row_fn_t fn, void *ctx);
 
 /* run_stats value of key, or dflt when absent or NULL. */
 double runs_stat(sqlite3 *db, int64_t run, const char *key, double dflt);

@@ -8,7 +8,8 @@
 # The database: hostage.lua (4000 objects) on a 16 MiB machine, SLUB and
 # NTA; then edited with sqlite3 as a crash would leave it: NTA's run
 # "failed" after half its samples with its J&W #4 gone, and SLUB's J&W #3
-# undefined (NULL).
+# undefined (NULL). A second study (sw: phases.lua on SLUB at 16 and 32
+# MiB) gives the sweep figure a swept parameter.
 . tests/lib.sh
 DB="$TMP/f.db"
 OUT="$TMP/o"
@@ -18,7 +19,11 @@ if ! $KMEMSIM compare workloads/hostage.lua --set n=4000 --allocators slub,nta -
 	notok figs_database "$(tail -n 3 "$TMP/c.log" | tr '\n' ' ')"
 	exit 0
 fi
-SLUB=$(sqlite3 "$DB" "SELECT id FROM runs WHERE allocator='slub'")
+for m in 16M 32M; do
+	$KMEMSIM run --allocator slub workloads/phases.lua --set ramp=500 --set peak_size=100 --set plateau=500 \
+		--mem $m --db "$DB" --study sw --quiet >/dev/null 2>&1 || notok figs_database "sweep study run failed"
+done
+SLUB=$(sqlite3 "$DB" "SELECT id FROM runs WHERE allocator='slub' AND study='f'")
 NTA=$(sqlite3 "$DB" "SELECT id FROM runs WHERE allocator='nta'")
 HALF=$(sqlite3 "$DB" "SELECT max(seq) / 2 FROM samples WHERE run_id=$NTA")
 sqlite3 "$DB" "UPDATE runs SET status='failed', message='stopped by the test' WHERE id=$NTA;
@@ -47,6 +52,7 @@ title() {
 	buddy) echo "Free blocks per order: hostage" ;;
 	caches) echo "Caches at peak footprint: hostage" ;;
 	bitmap) echo "Page bitmap: hostage, slub" ;;
+	sweep) echo "peak footprint (MiB) against mem: phases" ;;
 	*) echo "?" ;;
 	esac
 }
@@ -156,7 +162,7 @@ fi
 # --help names every kind and format; a bad format is refused.
 $KMEMSIM plot --db "$DB" --out "$OUT" --format jpeg >/dev/null 2>&1; a=$?
 miss=""
-for w in footprint frag bars unusable fragindex thp hugefree memmap bitmap buddy caches png pdf svg --kind --format --snapshot; do
+for w in footprint frag bars unusable fragindex thp hugefree memmap bitmap buddy caches sweep png pdf svg --kind --format --snapshot; do
 	grep -q -- "$w" "$TMP/help.txt" || miss="$miss $w"
 done
 [ $a = 2 ] && [ -z "$miss" ] && ok figs_help || notok figs_help "exit $a, missing:$miss"

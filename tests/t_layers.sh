@@ -28,6 +28,7 @@
 LAYERS='
 0  sim/base            # page geometry, GFP flags, failure reasons, x-helpers
 0  sim/rng             # the seeded generator: a utility any layer may draw from
+0  sim/hash            # BLAKE2b: input and configuration hashes
 1  sim/physmem         # page layer: frames, zones, reserved ranges
 1  sim/page            # page layer: the front door (page.h)
 1  sim/page_*          # page layer: frame allocators (page_buddy.c, ...)
@@ -48,6 +49,8 @@ LAYERS='
 12 sim/compare         # compare: process pool, the ranking rule
 12 sim/plot            # figures (gnuplot)
 12 sim/report          # index.html
+12 sim/sweep           # sweep: a study from a spec file, local processes, Slurm, parallel
+12 sim/merge           # merge and export of results databases
 13 sim/main            # the command line
 '
 
